@@ -1,0 +1,148 @@
+//! The building blocks of a Llama/Qwen2 decoder layer. Parameter names follow Hugging Face's so that
+//! checkpoints load and save without renaming.
+
+use tch::{nn, Kind, Tensor};
+
+use crate::config::ModelConfig;
+use crate::kv_cache::KvCache;
+use crate::rope::apply_rotary;
+
+/// Zero-initialised: every parameter is overwritten by the checkpoint, so random init would be wasted work.
+fn param(vs: &nn::Path, name: &str, shape: &[i64]) -> Tensor {
+    vs.var(name, shape, nn::Init::Const(0.0))
+}
+
+pub struct Linear {
+    pub weight: Tensor,
+    pub bias: Option<Tensor>,
+}
+
+impl Linear {
+    pub fn new(vs: nn::Path, in_dim: usize, out_dim: usize, bias: bool) -> Self {
+        let weight = param(&vs, "weight", &[out_dim as i64, in_dim as i64]);
+        let bias = bias.then(|| param(&vs, "bias", &[out_dim as i64]));
+        Self { weight, bias }
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        x.linear(&self.weight, self.bias.as_ref())
+    }
+}
+
+pub struct RmsNorm {
+    weight: Tensor,
+    eps: f64,
+}
+
+impl RmsNorm {
+    pub fn new(vs: nn::Path, dim: usize, eps: f64) -> Self {
+        Self { weight: param(&vs, "weight", &[dim as i64]), eps }
+    }
+
+    /// Normalises in f32 whatever the parameter dtype, as Hugging Face does, so bf16 stays stable.
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        let kind = x.kind();
+        let xf = x.to_kind(Kind::Float);
+        let variance = xf.square().mean_dim(-1, true, Kind::Float);
+        let normed = xf * (variance + self.eps).rsqrt();
+        &self.weight * normed.to_kind(kind)
+    }
+}
+
+pub struct SwiGluMlp {
+    gate_proj: Linear,
+    up_proj: Linear,
+    down_proj: Linear,
+}
+
+impl SwiGluMlp {
+    pub fn new(vs: nn::Path, hidden: usize, intermediate: usize) -> Self {
+        Self {
+            gate_proj: Linear::new(&vs / "gate_proj", hidden, intermediate, false),
+            up_proj: Linear::new(&vs / "up_proj", hidden, intermediate, false),
+            down_proj: Linear::new(&vs / "down_proj", intermediate, hidden, false),
+        }
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        self.down_proj.forward(&(self.gate_proj.forward(x).silu() * self.up_proj.forward(x)))
+    }
+}
+
+pub struct Attention {
+    q_proj: Linear,
+    k_proj: Linear,
+    v_proj: Linear,
+    o_proj: Linear,
+    heads: i64,
+    kv_heads: i64,
+    head_dim: i64,
+}
+
+impl Attention {
+    pub fn new(vs: nn::Path, cfg: &ModelConfig) -> Self {
+        let (h, kvh, d) = (cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim);
+        Self {
+            q_proj: Linear::new(&vs / "q_proj", cfg.hidden_size, h * d, cfg.attention_bias),
+            k_proj: Linear::new(&vs / "k_proj", cfg.hidden_size, kvh * d, cfg.attention_bias),
+            v_proj: Linear::new(&vs / "v_proj", cfg.hidden_size, kvh * d, cfg.attention_bias),
+            o_proj: Linear::new(&vs / "o_proj", h * d, cfg.hidden_size, false),
+            heads: h as i64,
+            kv_heads: kvh as i64,
+            head_dim: d as i64,
+        }
+    }
+
+    /// `x`: `[B, T, hidden]`; `mask`: boolean `[B, 1, T, S]` (true = may attend) where S counts the
+    /// cached positions plus these T.
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        rope: (&Tensor, &Tensor),
+        mask: &Tensor,
+        cache: Option<(&mut KvCache, usize)>,
+    ) -> Tensor {
+        let (b, t, _) = x.size3().expect("attention input must be [B, T, hidden]");
+        let shape = |y: Tensor, heads: i64| y.view([b, t, heads, self.head_dim]).transpose(1, 2);
+        let q = apply_rotary(&shape(self.q_proj.forward(x), self.heads), rope.0, rope.1);
+        let k = apply_rotary(&shape(self.k_proj.forward(x), self.kv_heads), rope.0, rope.1);
+        let v = shape(self.v_proj.forward(x), self.kv_heads);
+        let (k, v) = match cache {
+            Some((cache, layer)) => cache.append(layer, &k, &v),
+            None => (k, v),
+        };
+        let groups = self.heads / self.kv_heads;
+        let (k, v) = if groups > 1 { (repeat_kv(&k, groups), repeat_kv(&v, groups)) } else { (k, v) };
+        let out = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(mask), 0.0, false, None, false);
+        self.o_proj.forward(&out.transpose(1, 2).reshape([b, t, self.heads * self.head_dim]))
+    }
+}
+
+/// `[B, Hkv, S, D]` -> `[B, Hkv * groups, S, D]`, each kv head shared by `groups` query heads.
+fn repeat_kv(x: &Tensor, groups: i64) -> Tensor {
+    let (b, h, s, d) = x.size4().expect("kv must be [B, H, S, D]");
+    x.unsqueeze(2).expand([b, h, groups, s, d], false).reshape([b, h * groups, s, d])
+}
+
+pub struct DecoderLayer {
+    input_layernorm: RmsNorm,
+    self_attn: Attention,
+    post_attention_layernorm: RmsNorm,
+    mlp: SwiGluMlp,
+}
+
+impl DecoderLayer {
+    pub fn new(vs: nn::Path, cfg: &ModelConfig) -> Self {
+        Self {
+            input_layernorm: RmsNorm::new(&vs / "input_layernorm", cfg.hidden_size, cfg.rms_norm_eps),
+            self_attn: Attention::new(&vs / "self_attn", cfg),
+            post_attention_layernorm: RmsNorm::new(&vs / "post_attention_layernorm", cfg.hidden_size, cfg.rms_norm_eps),
+            mlp: SwiGluMlp::new(&vs / "mlp", cfg.hidden_size, cfg.intermediate_size),
+        }
+    }
+
+    pub fn forward(&self, x: &Tensor, rope: (&Tensor, &Tensor), mask: &Tensor, cache: Option<(&mut KvCache, usize)>) -> Tensor {
+        let h = x + self.self_attn.forward(&self.input_layernorm.forward(x), rope, mask, cache);
+        &h + self.mlp.forward(&self.post_attention_layernorm.forward(&h))
+    }
+}

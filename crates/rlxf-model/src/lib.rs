@@ -1,0 +1,23 @@
+//! The tensor layer of rlxf (the only crate besides the trainer's loss code that touches libtorch):
+//! Llama/Qwen2 decoders, safetensors checkpoints, tokenizer and chat template, and the KV-cache sampler.
+
+pub mod config;
+pub mod decoder;
+mod error;
+pub mod kv_cache;
+mod layers;
+pub mod mask;
+pub mod model;
+mod rope;
+pub mod runtime;
+pub mod sampler;
+pub mod token_choice;
+pub mod tokenizer;
+pub mod weights;
+
+pub use config::{Architecture, ModelConfig};
+pub use error::{ModelError, Result};
+pub use model::LanguageModel;
+pub use runtime::DType;
+pub use sampler::Sampler;
+pub use tokenizer::{ChatMessage, ChatTokenizer};

@@ -1,0 +1,101 @@
+//! A loaded model: its parameters (a `VarStore`, so optimizers and future adapters can see them), the
+//! network, and the folder it came from.
+
+use std::path::{Path, PathBuf};
+
+use tch::{nn, Device, Kind, Tensor};
+
+use crate::config::ModelConfig;
+use crate::decoder::DecoderLm;
+use crate::error::{ModelError, Result};
+use crate::mask::{causal_mask, positions_from_valid};
+use crate::weights;
+
+/// Files copied verbatim when a checkpoint is saved, so the output folder is a complete HF model.
+const SIDE_FILES: &[&str] =
+    &["tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json", "special_tokens_map.json"];
+
+pub struct LanguageModel {
+    pub vs: nn::VarStore,
+    pub net: DecoderLm,
+    pub config: ModelConfig,
+    pub source_dir: PathBuf,
+}
+
+impl LanguageModel {
+    /// Loads `config.json` and the safetensors weights from a Hugging Face folder.
+    pub fn load(dir: &Path, device: Device, kind: Kind) -> Result<Self> {
+        if !dir.is_dir() {
+            return Err(ModelError::MissingFolder(dir.to_path_buf()));
+        }
+        let config = ModelConfig::from_file(&dir.join("config.json"))?;
+        let mut vs = nn::VarStore::new(device);
+        let net = DecoderLm::new(&vs.root(), &config);
+        weights::load_into(&vs, dir)?;
+        match kind {
+            Kind::Float => {}
+            Kind::BFloat16 => vs.bfloat16(),
+            Kind::Half => vs.half(),
+            other => return Err(ModelError::Invalid(format!("unsupported model dtype {other:?}"))),
+        }
+        Ok(Self { vs, net, config, source_dir: dir.to_path_buf() })
+    }
+
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.vs.variables().values().next().map(|t| t.kind()).unwrap_or(Kind::Float)
+    }
+
+    /// Stops gradient tracking on every parameter (a frozen reference model).
+    pub fn freeze(&mut self) {
+        self.vs.freeze();
+    }
+
+    pub fn num_parameters(&self) -> i64 {
+        self.vs.variables().values().map(|t| t.numel() as i64).sum()
+    }
+
+    /// Full-sequence logits `[B, T, V]` for right- or left-padded `input_ids` with `valid` (`[B, T]`, 1 = token).
+    pub fn logits(&self, input_ids: &Tensor, valid: &Tensor) -> Tensor {
+        let hidden = self.hidden_states(input_ids, valid);
+        self.net.logits(&hidden)
+    }
+
+    /// Final hidden states `[B, T, hidden]` of a full (cache-free) forward pass.
+    pub fn hidden_states(&self, input_ids: &Tensor, valid: &Tensor) -> Tensor {
+        let positions = positions_from_valid(valid);
+        let mask = causal_mask(valid, input_ids.size()[1]);
+        self.net.hidden_states(input_ids, &positions, &mask, None)
+    }
+
+    /// Writes a Hugging Face folder: weights in `kind`, `config.json` (with `torch_dtype` updated) and
+    /// the tokenizer files of the source folder.
+    pub fn save(&self, out_dir: &Path, kind: Kind) -> Result<()> {
+        std::fs::create_dir_all(out_dir).map_err(|e| ModelError::io(out_dir, e))?;
+        weights::save(&self.vs, out_dir, kind)?;
+        let mut raw = self.config.raw.clone();
+        if let Some(obj) = raw.as_object_mut() {
+            let dtype = match kind {
+                Kind::BFloat16 => "bfloat16",
+                Kind::Half => "float16",
+                _ => "float32",
+            };
+            // transformers >= 5 names the key `dtype`; older versions `torch_dtype`.
+            let key = if obj.contains_key("dtype") { "dtype" } else { "torch_dtype" };
+            obj.insert(key.into(), dtype.into());
+        }
+        let config_path = out_dir.join("config.json");
+        let text = serde_json::to_string_pretty(&raw).map_err(|e| ModelError::Invalid(e.to_string()))?;
+        std::fs::write(&config_path, text).map_err(|e| ModelError::io(&config_path, e))?;
+        for name in SIDE_FILES {
+            let src = self.source_dir.join(name);
+            if src.exists() && src != out_dir.join(name) {
+                std::fs::copy(&src, out_dir.join(name)).map_err(|e| ModelError::io(&src, e))?;
+            }
+        }
+        Ok(())
+    }
+}

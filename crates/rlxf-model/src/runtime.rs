@@ -1,0 +1,116 @@
+//! Compute settings: device, dtype, CPU threads, and the libtorch version check done at start-up.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use tch::{Device, Kind};
+
+use crate::error::{ModelError, Result};
+
+/// The libtorch version this binary was built against (tch 0.24).
+pub const EXPECTED_TORCH_VERSION: &str = "2.11.0";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DType {
+    F32,
+    Bf16,
+}
+
+impl DType {
+    pub fn kind(self) -> Kind {
+        match self {
+            Self::F32 => Kind::Float,
+            Self::Bf16 => Kind::BFloat16,
+        }
+    }
+}
+
+impl FromStr for DType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "f32" | "float32" => Ok(Self::F32),
+            "bf16" | "bfloat16" => Ok(Self::Bf16),
+            other => Err(format!("unknown dtype `{other}` (use f32 or bf16)")),
+        }
+    }
+}
+
+/// Parses `cpu`, `cuda` or `cuda:N` without touching the hardware (for validating recipes).
+pub fn parse_device_name(s: &str) -> std::result::Result<Device, String> {
+    match s {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => Ok(Device::Cuda(0)),
+        other => other
+            .strip_prefix("cuda:")
+            .and_then(|n| n.parse().ok())
+            .map(Device::Cuda)
+            .ok_or_else(|| format!("unknown device `{other}` (use cpu, cuda or cuda:N)")),
+    }
+}
+
+/// Parses a device name and checks that CUDA is really there when asked for.
+pub fn parse_device(s: &str) -> Result<Device> {
+    let device = parse_device_name(s).map_err(ModelError::Invalid)?;
+    if let Device::Cuda(n) = device {
+        if !tch::Cuda::is_available() {
+            return Err(ModelError::Invalid(
+                "device cuda requested but libtorch sees no CUDA device (is LD_LIBRARY_PATH pointing at a CUDA build of torch 2.11?)".into(),
+            ));
+        }
+        let count = tch::Cuda::device_count() as usize;
+        if n >= count {
+            return Err(ModelError::Invalid(format!("device cuda:{n} requested but only {count} CUDA device(s) exist")));
+        }
+    }
+    Ok(device)
+}
+
+/// Sets libtorch's intra-op thread count; 0 means all available cores.
+/// Why explicit: OpenMP spinning on oversubscribed cores makes libtorch several times slower.
+pub fn set_threads(threads: usize) -> usize {
+    let n = if threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { threads };
+    tch::set_num_threads(n as i32);
+    n
+}
+
+/// Finds the libtorch the process actually loaded and checks its version, so a wrong
+/// `LD_LIBRARY_PATH` fails at start-up with a clear message instead of crashing later.
+pub fn check_torch_version() -> Result<String> {
+    // Touch libtorch so it is mapped before we look.
+    let _ = tch::get_num_threads();
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    let Some(lib) = maps
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .find(|p| p.ends_with("/libtorch_cpu.so"))
+        .map(std::path::PathBuf::from)
+    else {
+        return Ok(format!("{EXPECTED_TORCH_VERSION} (assumed: loaded libtorch not found in /proc/self/maps)"));
+    };
+    let root = lib.parent().and_then(|p| p.parent()).map(|p| p.to_path_buf()).unwrap_or_default();
+    let version = read_version(&root).ok_or_else(|| {
+        ModelError::Invalid(format!("cannot read the version of the libtorch loaded from {}", lib.display()))
+    })?;
+    let base = version.split('+').next().unwrap_or(&version);
+    if base != EXPECTED_TORCH_VERSION {
+        return Err(ModelError::Invalid(format!(
+            "libtorch {version} loaded from {}, but rlxf was built for {EXPECTED_TORCH_VERSION}: point LD_LIBRARY_PATH at a torch {EXPECTED_TORCH_VERSION} install (scripts/setup-venv.sh makes one)",
+            lib.display()
+        )));
+    }
+    Ok(version)
+}
+
+fn read_version(torch_root: &std::path::Path) -> Option<String> {
+    // pip wheels: torch/version.py has `__version__ = '2.11.0+cu130'`; libtorch zips: build-version.
+    if let Ok(text) = std::fs::read_to_string(torch_root.join("version.py")) {
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("__version__") {
+                return rest.split(['\'', '"']).nth(1).map(str::to_owned);
+            }
+        }
+    }
+    std::fs::read_to_string(torch_root.join("build-version")).ok().map(|s| s.trim().to_string())
+}

@@ -1,0 +1,171 @@
+//! Batched autoregressive sampling with a pre-allocated KV cache over left-padded prompts.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rlxf_core::{Completion, FinishReason, GenerationRequest, Generator, SamplingParams};
+use tch::{Device, Kind, Tensor};
+
+use crate::error::{ModelError, Result};
+use crate::mask::causal_mask;
+use crate::model::LanguageModel;
+use crate::token_choice::choose;
+use crate::tokenizer::ChatTokenizer;
+
+/// Generates with the in-process policy. `max_batch` bounds memory: larger request lists run in chunks.
+pub struct Sampler<'a> {
+    pub model: &'a LanguageModel,
+    pub tokenizer: &'a ChatTokenizer,
+    pub max_batch: usize,
+}
+
+/// Per-row state while decoding.
+struct Row {
+    request: usize,
+    rng: ChaCha8Rng,
+    tokens: Vec<u32>,
+    logprobs: Vec<f32>,
+    next_position: i64,
+    finish: Option<FinishReason>,
+    text_cut: Option<usize>,
+}
+
+impl<'a> Sampler<'a> {
+    pub fn new(model: &'a LanguageModel, tokenizer: &'a ChatTokenizer) -> Self {
+        Self { model, tokenizer, max_batch: 64 }
+    }
+
+    pub fn generate_all(&self, requests: &[GenerationRequest], params: &SamplingParams) -> Result<Vec<Completion>> {
+        params.validate().map_err(ModelError::Invalid)?;
+        let mut out = Vec::with_capacity(requests.len());
+        for chunk in requests.chunks(self.max_batch.max(1)) {
+            out.extend(tch::no_grad(|| self.generate_batch(chunk, params))?);
+        }
+        Ok(out)
+    }
+
+    fn generate_batch(&self, requests: &[GenerationRequest], params: &SamplingParams) -> Result<Vec<Completion>> {
+        let device = self.model.device();
+        let b = requests.len() as i64;
+        let prompt_len = requests.iter().map(|r| r.prompt_ids.len()).max().unwrap_or(0) as i64;
+        if requests.iter().any(|r| r.prompt_ids.is_empty()) {
+            return Err(ModelError::Invalid("empty prompt: every request needs at least one token".into()));
+        }
+        let capacity = prompt_len + params.max_new_tokens as i64;
+        let pad = self.tokenizer.pad_id() as i64;
+        // Left-pad so every row's next token lands in the same column.
+        let mut ids = vec![pad; (b * prompt_len) as usize];
+        let mut valid = vec![0i64; (b * capacity) as usize];
+        let mut rows = Vec::with_capacity(requests.len());
+        for (i, r) in requests.iter().enumerate() {
+            let offset = (prompt_len as usize) - r.prompt_ids.len();
+            for (j, &t) in r.prompt_ids.iter().enumerate() {
+                ids[i * prompt_len as usize + offset + j] = t as i64;
+                valid[i * capacity as usize + offset + j] = 1;
+            }
+            rows.push(Row {
+                request: i,
+                rng: ChaCha8Rng::seed_from_u64(r.seed),
+                tokens: Vec::new(),
+                logprobs: Vec::new(),
+                next_position: r.prompt_ids.len() as i64,
+                finish: None,
+                text_cut: None,
+            });
+        }
+        let ids = Tensor::from_slice(&ids).view([b, prompt_len]).to_device(device);
+        // Validity of every cache slot: prompt padding is 0, generated slots become 1 as they fill.
+        let mut key_valid = Tensor::from_slice(&valid).view([b, capacity]).to_device(device);
+        let positions = crate::mask::positions_from_valid(&key_valid.narrow(1, 0, prompt_len));
+        let mut cache = self.model.net.new_cache(b, capacity, self.model.kind(), device);
+        let mask = causal_mask(&key_valid.narrow(1, 0, prompt_len), prompt_len);
+        let hidden = self.model.net.hidden_states(&ids, &positions, &mask, Some(&mut cache));
+        let mut logits = self.model.net.logits(&hidden.narrow(1, prompt_len - 1, 1).squeeze_dim(1));
+        // Rows still decoding, as indices into `rows`; their order matches the cache's batch rows.
+        let mut active: Vec<usize> = (0..rows.len()).collect();
+        let vocab = logits.size()[1] as usize;
+        let mut host = vec![0f32; active.len() * vocab];
+        for step in 0..params.max_new_tokens {
+            let logits_f32 = logits.to_kind(Kind::Float).to_device(Device::Cpu).contiguous();
+            host.resize(active.len() * vocab, 0.0);
+            logits_f32.f_copy_data(&mut host, active.len() * vocab)?;
+            let mut next = Vec::with_capacity(active.len());
+            for (slot, &ri) in active.iter().enumerate() {
+                let row = &mut rows[ri];
+                let c = choose(&host[slot * vocab..(slot + 1) * vocab], params.temperature, params.top_k, params.top_p, &mut row.rng);
+                row.tokens.push(c.token);
+                row.logprobs.push(c.logprob);
+                next.push(c.token as i64);
+                self.update_finish(row, params)?;
+                if row.finish.is_none() && step + 1 == params.max_new_tokens {
+                    row.finish = Some(FinishReason::Length);
+                }
+            }
+            let still: Vec<usize> = (0..active.len()).filter(|&s| rows[active[s]].finish.is_none()).collect();
+            if still.is_empty() {
+                break;
+            }
+            let mut next_ids = Tensor::from_slice(&next).view([active.len() as i64, 1]).to_device(device);
+            if still.len() < active.len() {
+                // Drop finished rows from the batch so later steps cost only what is still running.
+                let keep = Tensor::from_slice(&still.iter().map(|&s| s as i64).collect::<Vec<_>>()).to_device(device);
+                cache.select_rows(&keep);
+                key_valid = key_valid.index_select(0, &keep);
+                next_ids = next_ids.index_select(0, &keep);
+                active = still.iter().map(|&s| active[s]).collect();
+            }
+            let col = cache.len();
+            let _ = key_valid.narrow(1, col, 1).fill_(1);
+            let positions: Vec<i64> = active
+                .iter()
+                .map(|&ri| {
+                    let p = rows[ri].next_position;
+                    rows[ri].next_position += 1;
+                    p
+                })
+                .collect();
+            let positions = Tensor::from_slice(&positions).view([active.len() as i64, 1]).to_device(device);
+            let mask = causal_mask(&key_valid.narrow(1, 0, col + 1), 1);
+            let hidden = self.model.net.hidden_states(&next_ids, &positions, &mask, Some(&mut cache));
+            logits = self.model.net.logits(&hidden.squeeze_dim(1));
+        }
+        rows.sort_by_key(|r| r.request);
+        rows.into_iter().map(|row| self.finish_row(row)).collect()
+    }
+
+    fn update_finish(&self, row: &mut Row, params: &SamplingParams) -> Result<()> {
+        let last = *row.tokens.last().expect("a token was just pushed");
+        if self.tokenizer.eos_ids().contains(&last) {
+            row.finish = Some(FinishReason::Eos);
+            return Ok(());
+        }
+        if !params.stop.is_empty() {
+            let text = self.tokenizer.decode(&row.tokens)?;
+            if let Some((at, stop)) = params.stop.iter().filter_map(|s| text.find(s.as_str()).map(|at| (at, s))).min() {
+                row.text_cut = Some(at);
+                row.finish = Some(FinishReason::Stop(stop.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish_row(&self, row: Row) -> Result<Completion> {
+        let mut text = self.tokenizer.decode(&row.tokens)?;
+        if let Some(cut) = row.text_cut {
+            text.truncate(cut);
+        }
+        Ok(Completion {
+            text,
+            token_ids: row.tokens,
+            logprobs: row.logprobs,
+            finish: row.finish.unwrap_or(FinishReason::Length),
+        })
+    }
+}
+
+impl Generator for Sampler<'_> {
+    type Error = ModelError;
+
+    fn generate(&mut self, requests: &[GenerationRequest], params: &SamplingParams) -> Result<Vec<Completion>> {
+        self.generate_all(requests, params)
+    }
+}

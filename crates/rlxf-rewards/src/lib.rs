@@ -1,0 +1,23 @@
+//! Rewards for rlxf. Pure Rust (no tensors), so a standalone reward server can reuse it.
+//!
+//! - [`extract`]: find the final answer in a completion (`\boxed{}`, `<answer>`, "the answer is",
+//!   last number), reporting which rule matched.
+//! - [`math`]: exact equivalence of answers with big rationals, string fallback otherwise.
+//! - [`Reward`] / [`Verifier`]: the interface the trainer calls (group-wise) and its per-sample
+//!   shortcut.
+//! - [`verifiers`]: `MathAnswer`, `BoxedFormat`, `ExactMatch`, `Truncated`.
+//! - [`spec`]: TOML-described weighted sums of terms, built through a registry of kinds.
+
+pub mod combine;
+pub mod extract;
+mod latex;
+pub mod math;
+pub mod reward;
+pub mod spec;
+pub mod verifiers;
+
+pub use combine::{WeightedSum, WeightedTerm};
+pub use extract::{Extraction, ExtractionPolicy, Rule};
+pub use math::{compare, equivalent, MathOptions, Parsed, PercentMode};
+pub use reward::{Reward, ScoreInput, Verifier};
+pub use spec::{Registry, RewardSpec, SpecError, TermSpec};

@@ -1,0 +1,181 @@
+//! Rewards described in TOML (or JSON) and built through a registry of kinds.
+//!
+//! ```toml
+//! [[reward.terms]]
+//! kind = "math_answer"
+//! weight = 1.0
+//! extraction = "boxed_then_last_number"
+//!
+//! [[reward.terms]]
+//! kind = "boxed_format"
+//! weight = 0.1
+//! ```
+//! Each term's keys other than `kind`, `weight` and `name` are the kind's own parameters; every
+//! kind rejects parameters it does not know, so a typo fails the run at start-up instead of
+//! silently using a default. New kinds (judges, code execution) plug in via [`Registry::register`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::combine::{WeightedSum, WeightedTerm};
+use crate::reward::Reward;
+use crate::verifiers::{BoxedFormat, ExactMatch, ExactMatchConfig, MathAnswer, MathAnswerConfig, Truncated};
+
+/// A kind's parameters: the term's table minus `kind`, `weight` and `name`.
+pub type Params = serde_json::Map<String, serde_json::Value>;
+
+/// Builds one reward from its parameters; the error is a one-line description of what is wrong.
+pub type Builder = Box<dyn Fn(&Params) -> Result<Box<dyn Reward>, String> + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("invalid reward spec: {0}")]
+    Parse(String),
+    #[error("reward spec has no terms; add at least one `[[reward.terms]]` table with a `kind`")]
+    NoTerms,
+    #[error("unknown reward kind `{kind}` in term #{index}; valid kinds: {valid}")]
+    UnknownKind { kind: String, index: usize, valid: String },
+    #[error("reward term `{term}` (kind `{kind}`): {message}")]
+    InvalidParams { term: String, kind: String, message: String },
+    #[error("reward term `{term}` has weight {weight}; use a finite number")]
+    InvalidWeight { term: String, weight: f64 },
+    #[error("two reward terms are named `{name}`; give one of them a distinct `name = \"...\"`")]
+    DuplicateName { name: String },
+}
+
+/// A weighted sum of reward terms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewardSpec {
+    pub terms: Vec<TermSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TermSpec {
+    pub kind: String,
+    #[serde(default = "default_weight")]
+    pub weight: f64,
+    /// Key of the term in score components; defaults to `kind`. Needed to use a kind twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub params: Params,
+}
+
+fn default_weight() -> f64 {
+    1.0
+}
+
+impl TermSpec {
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.kind)
+    }
+}
+
+impl RewardSpec {
+    /// Parses a TOML document holding either a `[reward]` table or the spec's keys at top level.
+    pub fn from_toml(text: &str) -> Result<Self, SpecError> {
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| SpecError::Parse(one_line(&e.to_string())))?;
+        let value = match table.remove("reward") {
+            Some(reward) => reward,
+            None => toml::Value::Table(table),
+        };
+        value.try_into().map_err(|e: toml::de::Error| SpecError::Parse(one_line(&e.to_string())))
+    }
+
+    /// Builds the weighted sum with the built-in kinds.
+    pub fn build(&self) -> Result<Box<dyn Reward>, SpecError> {
+        Ok(Box::new(self.build_with(&Registry::builtin())?))
+    }
+
+    pub fn build_with(&self, registry: &Registry) -> Result<WeightedSum, SpecError> {
+        if self.terms.is_empty() {
+            return Err(SpecError::NoTerms);
+        }
+        let mut names = BTreeSet::new();
+        let mut terms = Vec::with_capacity(self.terms.len());
+        for (i, term) in self.terms.iter().enumerate() {
+            let name = term.name().to_string();
+            if !names.insert(name.clone()) {
+                return Err(SpecError::DuplicateName { name });
+            }
+            if !term.weight.is_finite() {
+                return Err(SpecError::InvalidWeight { term: name, weight: term.weight });
+            }
+            let builder = registry.builders.get(&term.kind).ok_or_else(|| SpecError::UnknownKind {
+                kind: term.kind.clone(),
+                index: i + 1,
+                valid: registry.kinds().collect::<Vec<_>>().join(", "),
+            })?;
+            let reward = builder(&term.params).map_err(|message| SpecError::InvalidParams {
+                term: name.clone(),
+                kind: term.kind.clone(),
+                message,
+            })?;
+            terms.push(WeightedTerm { name, weight: term.weight, reward });
+        }
+        Ok(WeightedSum::new(terms))
+    }
+}
+
+/// Reward kinds by name.
+pub struct Registry {
+    builders: BTreeMap<String, Builder>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::builtin()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoParams {}
+
+impl Registry {
+    pub fn empty() -> Self {
+        Self { builders: BTreeMap::new() }
+    }
+
+    /// `math_answer`, `boxed_format`, `exact_match`, `truncated`.
+    pub fn builtin() -> Self {
+        let mut r = Self::empty();
+        r.register("math_answer", |p| Ok(Box::new(MathAnswer::new(parse_params::<MathAnswerConfig>(p)?))));
+        r.register("boxed_format", |p| {
+            parse_params::<NoParams>(p)?;
+            Ok(Box::new(BoxedFormat))
+        });
+        r.register("exact_match", |p| Ok(Box::new(ExactMatch::new(parse_params::<ExactMatchConfig>(p)?))));
+        r.register("truncated", |p| {
+            parse_params::<NoParams>(p)?;
+            Ok(Box::new(Truncated))
+        });
+        r
+    }
+
+    /// Adds or replaces a kind.
+    pub fn register(
+        &mut self,
+        kind: impl Into<String>,
+        builder: impl Fn(&Params) -> Result<Box<dyn Reward>, String> + Send + Sync + 'static,
+    ) {
+        self.builders.insert(kind.into(), Box::new(builder));
+    }
+
+    pub fn kinds(&self) -> impl Iterator<Item = &str> {
+        self.builders.keys().map(String::as_str)
+    }
+}
+
+/// Deserializes a kind's typed config from its parameters (helper for [`Registry::register`]).
+pub fn parse_params<T: DeserializeOwned>(params: &Params) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::Object(params.clone())).map_err(|e| e.to_string())
+}
+
+/// TOML errors come with a source excerpt over several lines; logs and CLI errors want one.
+fn one_line(msg: &str) -> String {
+    msg.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,21 @@
+//! Per-sample verifiers: each checks one completion and returns a [`rlxf_core::Score`] whose
+//! components name what was checked, so logs show why a sample got its reward.
+
+mod boxed_format;
+mod exact_match;
+mod math_answer;
+mod truncated;
+
+pub use boxed_format::BoxedFormat;
+pub use exact_match::{ExactMatch, ExactMatchConfig};
+pub use math_answer::{MathAnswer, MathAnswerConfig};
+pub use truncated::Truncated;
+
+/// 1.0 for true, 0.0 for false: components are numbers so they can be averaged in logs.
+pub(crate) fn flag(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
+    }
+}

@@ -1,0 +1,306 @@
+//! The training recipe (TOML), its `--set key=value` overrides, and validation done before any work.
+
+use std::path::{Path, PathBuf};
+
+use rlxf_algos::AdvantageScaling;
+use rlxf_core::SamplingParams;
+use rlxf_data::TaskSpec;
+use rlxf_rewards::RewardSpec;
+use serde::{Deserialize, Serialize};
+
+/// The recipe `rlxf train` runs when given no `--config`.
+pub const DEFAULT_RECIPE: &str = include_str!("../../../recipes/default.toml");
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Seeds sampling, data order and anything else random; same seed and config, same run.
+    pub seed: u64,
+    /// Where the run folder goes; empty means `runs/<timestamp>`.
+    #[serde(default)]
+    pub run_dir: Option<PathBuf>,
+    pub model: ModelSection,
+    pub data: DataSection,
+    pub sampling: SamplingParams,
+    pub reward: RewardSpec,
+    pub algorithm: AlgorithmSection,
+    pub optimizer: OptimizerSection,
+    pub eval: EvalSection,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    /// A Hugging Face model folder (config.json, model.safetensors, tokenizer.json).
+    pub path: PathBuf,
+    #[serde(default = "default_device")]
+    pub device: String,
+    #[serde(default = "default_dtype")]
+    pub dtype: String,
+    /// libtorch intra-op threads; 0 = all available cores.
+    #[serde(default)]
+    pub threads: usize,
+    /// Largest batch the sampler runs at once.
+    #[serde(default = "default_generation_batch")]
+    pub generation_batch: usize,
+    /// Saved checkpoint dtype (`f32` or `bf16`).
+    #[serde(default = "default_save_dtype")]
+    pub save_dtype: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    pub task: TaskSpec,
+    /// Replaces the chat template's default system message.
+    #[serde(default)]
+    pub system_prompt: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossAggregation {
+    /// Every completion token of the batch weighs the same (DAPO; TRL's default).
+    TokenMean,
+    /// Mean over each sequence's tokens, then over sequences (original GRPO).
+    SeqMeanTokenMean,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlgorithmSection {
+    /// Only `grpo` in this version.
+    pub name: String,
+    pub steps: usize,
+    pub prompts_per_step: usize,
+    /// Completions sampled per prompt (G).
+    pub group_size: usize,
+    /// Clip range of the importance ratio: [1 - epsilon, 1 + epsilon_high].
+    pub epsilon: f64,
+    #[serde(default)]
+    pub epsilon_high: Option<f64>,
+    /// KL penalty coefficient (k3 estimator); 0 keeps no reference model.
+    #[serde(default)]
+    pub beta: f64,
+    #[serde(default)]
+    pub scale_rewards: AdvantageScaling,
+    /// Optimizer steps per rollout batch; above 1 the sampler's log-probs serve as the old policy.
+    #[serde(default = "one")]
+    pub num_iterations: usize,
+    pub loss_aggregation: LossAggregation,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizerSection {
+    pub lr: f64,
+    #[serde(default = "default_beta1")]
+    pub beta1: f64,
+    #[serde(default = "default_beta2")]
+    pub beta2: f64,
+    #[serde(default)]
+    pub weight_decay: f64,
+    #[serde(default = "default_adam_eps")]
+    pub eps: f64,
+    pub max_grad_norm: f64,
+    /// Sequences per forward/backward; gradients accumulate over the whole step.
+    pub micro_batch_size: usize,
+    /// Linear warm-up of the learning rate over this many steps.
+    #[serde(default)]
+    pub warmup_steps: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalSection {
+    /// Held-out problems scored greedily before and after training.
+    pub held_out: usize,
+    pub max_new_tokens: usize,
+    /// Also evaluate every N steps (0 = only before and after).
+    #[serde(default)]
+    pub every: usize,
+}
+
+fn default_device() -> String {
+    "cpu".into()
+}
+fn default_dtype() -> String {
+    "f32".into()
+}
+fn default_save_dtype() -> String {
+    "bf16".into()
+}
+fn default_generation_batch() -> usize {
+    64
+}
+fn one() -> usize {
+    1
+}
+fn default_beta1() -> f64 {
+    0.9
+}
+fn default_beta2() -> f64 {
+    0.999
+}
+fn default_adam_eps() -> f64 {
+    1e-8
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("--set {0}: expected key=value (for example --set optimizer.lr=1e-5)")]
+    BadOverride(String),
+    #[error("--set {key}: {reason}")]
+    Override { key: String, reason: String },
+    #[error("recipe: {0}")]
+    Invalid(String),
+}
+
+impl TrainConfig {
+    /// Reads the recipe (or the built-in default), applies `key=value` overrides, and validates.
+    pub fn load(path: Option<&Path>, overrides: &[String]) -> Result<Self, ConfigError> {
+        let (name, text) = match path {
+            Some(p) => (
+                p.display().to_string(),
+                std::fs::read_to_string(p)
+                    .map_err(|e| ConfigError::File { path: p.display().to_string(), reason: e.to_string() })?,
+            ),
+            None => ("built-in default recipe".to_string(), DEFAULT_RECIPE.to_string()),
+        };
+        let mut table: toml::Table =
+            toml::from_str(&text).map_err(|e| ConfigError::File { path: name.clone(), reason: one_line(&e.to_string()) })?;
+        for item in overrides {
+            apply_override(&mut table, item)?;
+        }
+        let config: TrainConfig = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::File { path: name, reason: one_line(&e.to_string()) })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# could not render config: {e}\n"))
+    }
+
+    pub fn samples_per_step(&self) -> usize {
+        self.algorithm.prompts_per_step * self.algorithm.group_size
+    }
+
+    /// Everything checkable without loading weights: shapes of the batch, ranges, paths.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        let a = &self.algorithm;
+        if a.name != "grpo" {
+            return bad(format!("algorithm.name = `{}` is not available (this version implements: grpo)", a.name));
+        }
+        if a.steps == 0 || a.prompts_per_step == 0 {
+            return bad("algorithm.steps and algorithm.prompts_per_step must be at least 1".into());
+        }
+        if a.group_size < 2 {
+            return bad(format!("algorithm.group_size = {} must be at least 2: GRPO compares completions within a group", a.group_size));
+        }
+        if !(a.epsilon > 0.0 && a.epsilon < 1.0) || a.epsilon_high.is_some_and(|e| !(e > 0.0)) {
+            return bad("algorithm.epsilon must be in (0, 1) and epsilon_high > 0".into());
+        }
+        if a.beta < 0.0 || a.num_iterations == 0 {
+            return bad("algorithm.beta must be >= 0 and algorithm.num_iterations >= 1".into());
+        }
+        let o = &self.optimizer;
+        let samples = self.samples_per_step();
+        if o.micro_batch_size == 0 || samples % o.micro_batch_size != 0 {
+            return bad(format!(
+                "optimizer.micro_batch_size = {} must divide the {samples} samples per step (prompts_per_step x group_size)",
+                o.micro_batch_size
+            ));
+        }
+        if !(o.lr > 0.0 && o.lr.is_finite()) || !(o.max_grad_norm > 0.0) {
+            return bad("optimizer.lr and optimizer.max_grad_norm must be positive".into());
+        }
+        self.sampling.validate().map_err(|m| ConfigError::Invalid(format!("sampling: {m}")))?;
+        if self.sampling.temperature <= 0.0 {
+            return bad("sampling.temperature must be > 0 for training (greedy samples give a group no variance)".into());
+        }
+        if self.eval.max_new_tokens == 0 {
+            return bad("eval.max_new_tokens must be at least 1".into());
+        }
+        rlxf_model::runtime::parse_device_name(&self.model.device).map_err(ConfigError::Invalid)?;
+        for (key, value) in [("model.dtype", &self.model.dtype), ("model.save_dtype", &self.model.save_dtype)] {
+            value.parse::<rlxf_model::DType>().map_err(|e| ConfigError::Invalid(format!("{key}: {e}")))?;
+        }
+        let p = &self.model.path;
+        for file in ["config.json", "tokenizer.json"] {
+            if !p.join(file).exists() {
+                return bad(format!(
+                    "model.path {}: no {file} there (run scripts/fetch-models.sh, or point model.path at a Hugging Face folder)",
+                    p.display()
+                ));
+            }
+        }
+        let model_config = rlxf_model::ModelConfig::from_file(&p.join("config.json")).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let longest = self.sampling.max_new_tokens.max(self.eval.max_new_tokens) + 512;
+        if longest > model_config.max_position_embeddings {
+            return bad(format!(
+                "max_new_tokens plus a 512-token prompt ({longest}) exceeds the model's max_position_embeddings ({})",
+                model_config.max_position_embeddings
+            ));
+        }
+        self.reward.build().map_err(|e| ConfigError::Invalid(format!("reward: {e}")))?;
+        self.data.task.build().map_err(|e| ConfigError::Invalid(format!("data.task: {e}")))?;
+        Ok(())
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `a.b.c=value`: the value is read as TOML (numbers, booleans, arrays, quoted strings), and as a
+/// bare string when it is not valid TOML (`--set model.path=models/x`).
+fn apply_override(table: &mut toml::Table, item: &str) -> Result<(), ConfigError> {
+    let (key, raw) = item.split_once('=').ok_or_else(|| ConfigError::BadOverride(item.to_string()))?;
+    let key = key.trim();
+    let value: toml::Value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    let parts: Vec<&str> = key.split('.').collect();
+    let (last, parents) = parts.split_last().ok_or_else(|| ConfigError::BadOverride(item.to_string()))?;
+    let mut node = table;
+    for part in parents {
+        let entry = node.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        node = entry.as_table_mut().ok_or_else(|| ConfigError::Override {
+            key: key.to_string(),
+            reason: format!("`{part}` is a value, not a section"),
+        })?;
+    }
+    node.insert(last.to_string(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn override_parses_numbers_strings_and_nested_keys() {
+        let mut t: toml::Table = toml::from_str("[optimizer]\nlr = 1.0\n").unwrap();
+        apply_override(&mut t, "optimizer.lr=2e-5").unwrap();
+        apply_override(&mut t, "model.path=models/x").unwrap();
+        apply_override(&mut t, "sampling.stop=[\"\\n\\n\"]").unwrap();
+        assert_eq!(t["optimizer"]["lr"].as_float(), Some(2e-5));
+        assert_eq!(t["model"]["path"].as_str(), Some("models/x"));
+        assert_eq!(t["sampling"]["stop"].as_array().unwrap().len(), 1);
+        assert!(matches!(apply_override(&mut t, "nokey"), Err(ConfigError::BadOverride(_))));
+        assert!(matches!(apply_override(&mut t, "optimizer.lr.x=1"), Err(ConfigError::Override { .. })));
+    }
+
+    #[test]
+    fn default_recipe_parses() {
+        let table: toml::Table = toml::from_str(DEFAULT_RECIPE).unwrap();
+        let config: TrainConfig = toml::Value::Table(table).try_into().unwrap();
+        assert_eq!(config.algorithm.name, "grpo");
+    }
+}

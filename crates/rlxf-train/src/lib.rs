@@ -1,0 +1,16 @@
+//! The rlxf training loop. Rewards and advantage math come from the pure-Rust crates; only the
+//! policy loss and log-prob computation here touch tensors.
+
+pub mod config;
+mod error;
+pub mod evaluation;
+pub mod logprobs;
+pub mod policy_loss;
+pub mod rollout;
+pub mod run_dir;
+pub mod sequence_batch;
+pub mod trainer;
+
+pub use config::TrainConfig;
+pub use error::TrainError;
+pub use trainer::{StepMetrics, TrainSummary, Trainer};

@@ -1,0 +1,363 @@
+//! The GRPO loop: sample groups, score them, compute group-relative advantages, and take clipped
+//! policy-gradient steps with gradient accumulation over micro-batches.
+
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rlxf_algos::group_normalized;
+use rlxf_data::{Split, TaskGenerator};
+use rlxf_model::{runtime, ChatTokenizer, DType, LanguageModel, Sampler};
+use rlxf_rewards::Reward;
+use serde::Serialize;
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+
+use crate::config::{LossAggregation, TrainConfig};
+use crate::error::TrainError;
+use crate::evaluation::{evaluate, EvalResult};
+use crate::logprobs::completion_logprobs;
+use crate::policy_loss::{ClippedSurrogate, SurrogateInputs, SurrogateStats};
+use crate::rollout::{is_correct, prepare, sample_and_score, ScoredGroup};
+use crate::run_dir::RunDir;
+use crate::sequence_batch::SequenceBatch;
+
+/// One line of `metrics.jsonl`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepMetrics {
+    pub step: usize,
+    pub reward_mean: f64,
+    pub accuracy: f64,
+    pub informative_groups: f64,
+    pub loss: f64,
+    pub kl: f64,
+    pub entropy: f64,
+    pub clip_fraction: f64,
+    pub grad_norm: f64,
+    pub lr: f64,
+    pub completion_tokens_mean: f64,
+    pub truncated_fraction: f64,
+    pub generation_seconds: f64,
+    pub training_seconds: f64,
+    pub step_seconds: f64,
+    pub generated_tokens_per_second: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eval_accuracy: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainSummary {
+    pub run_dir: String,
+    pub before: EvalResult,
+    pub after: EvalResult,
+    pub steps: usize,
+    pub train_seconds: f64,
+    pub total_seconds: f64,
+}
+
+pub struct Trainer {
+    config: TrainConfig,
+    device: Device,
+    policy: LanguageModel,
+    reference: Option<LanguageModel>,
+    tokenizer: ChatTokenizer,
+    reward: Box<dyn Reward>,
+    task: Box<dyn TaskGenerator>,
+    optimizer: nn::Optimizer,
+    run: RunDir,
+}
+
+impl Trainer {
+    /// Loads everything the run needs; fails before any training work on a bad model, reward or task.
+    pub fn new(config: TrainConfig) -> Result<Self, TrainError> {
+        let threads = runtime::set_threads(config.model.threads);
+        let torch_version = runtime::check_torch_version()?;
+        let device = runtime::parse_device(&config.model.device)?;
+        let dtype: DType = config.model.dtype.parse().map_err(TrainError::Other)?;
+        tch::manual_seed(config.seed as i64);
+        let reward = config.reward.build().map_err(|e| TrainError::Reward(e.to_string()))?;
+        let task = config.data.task.build().map_err(|e| TrainError::Other(format!("data.task: {e}")))?;
+        let policy = LanguageModel::load(&config.model.path, device, dtype.kind())?;
+        let tokenizer = ChatTokenizer::from_dir(&config.model.path, &policy.config.eos_token_ids)?;
+        // The reference model exists only when the KL term is on (beta > 0).
+        let reference = if config.algorithm.beta > 0.0 {
+            let mut r = LanguageModel::load(&config.model.path, device, dtype.kind())?;
+            r.freeze();
+            Some(r)
+        } else {
+            None
+        };
+        let o = &config.optimizer;
+        let optimizer = nn::AdamW { beta1: o.beta1, beta2: o.beta2, wd: o.weight_decay, eps: o.eps, amsgrad: false }
+            .build(&policy.vs, o.lr)?;
+        let run = RunDir::create(config.run_dir.as_deref(), &config.to_toml())?;
+        run.write_json(
+            "environment.json",
+            &serde_json::json!({
+                "rlxf_version": env!("CARGO_PKG_VERSION"),
+                "torch_version": torch_version,
+                "threads": threads,
+                "device": config.model.device,
+                "dtype": config.model.dtype,
+                "parameters": policy.num_parameters(),
+            }),
+        )?;
+        tracing::info!(run_dir = %run.path.display(), threads, torch = %torch_version, params = policy.num_parameters(), "run starts");
+        Ok(Self { config, device, policy, reference, tokenizer, reward, task, optimizer, run })
+    }
+
+    pub fn run_dir(&self) -> &std::path::Path {
+        &self.run.path
+    }
+
+    fn sampler(&self) -> Sampler<'_> {
+        Sampler { model: &self.policy, tokenizer: &self.tokenizer, max_batch: self.config.model.generation_batch }
+    }
+
+    pub fn evaluate(&self, label: &str) -> Result<EvalResult, TrainError> {
+        let result = evaluate(
+            &self.sampler(),
+            &self.tokenizer,
+            self.reward.as_ref(),
+            self.task.as_ref(),
+            self.config.data.system_prompt.as_deref(),
+            self.config.eval.held_out,
+            self.config.eval.max_new_tokens,
+        )?;
+        self.run.write_jsonl(&format!("eval_{label}.jsonl"), &result.samples)?;
+        Ok(result)
+    }
+
+    /// Runs the whole recipe: evaluation, `steps` GRPO steps, evaluation, final checkpoint.
+    pub fn train(mut self) -> Result<TrainSummary, TrainError> {
+        let total_start = Instant::now();
+        let before = self.evaluate("before")?;
+        eprintln!(
+            "held-out accuracy before: {:.1}% ({} problems, {:.0} s)",
+            100.0 * before.accuracy,
+            before.problems,
+            before.seconds
+        );
+        let steps = self.config.algorithm.steps;
+        let bar = ProgressBar::new(steps as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] step {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        let train_start = Instant::now();
+        for step in 1..=steps {
+            let mut metrics = self.step(step)?;
+            let every = self.config.eval.every;
+            if every > 0 && step % every == 0 && step < steps {
+                metrics.eval_accuracy = Some(self.evaluate(&format!("step{step}"))?.accuracy);
+            }
+            self.run.log_metrics(&metrics)?;
+            let line = format!(
+                "reward {:.3} acc {:.3} kl {:.4} len {:.0} tok/s {:.0}",
+                metrics.reward_mean, metrics.accuracy, metrics.kl, metrics.completion_tokens_mean, metrics.generated_tokens_per_second
+            );
+            if bar.is_hidden() {
+                eprintln!("step {step}/{steps} {line} ({:.0} s)", metrics.step_seconds);
+            }
+            bar.set_message(line);
+            bar.inc(1);
+        }
+        bar.finish();
+        let train_seconds = train_start.elapsed().as_secs_f64();
+        let after = self.evaluate("after")?;
+        eprintln!(
+            "held-out accuracy after: {:.1}% (before {:.1}%, {:+.1} points; training {:.0} s)",
+            100.0 * after.accuracy,
+            100.0 * before.accuracy,
+            100.0 * (after.accuracy - before.accuracy),
+            train_seconds
+        );
+        let save_kind = self.config.model.save_dtype.parse::<DType>().map_err(TrainError::Other)?.kind();
+        self.policy.save(&self.run.path.join("final"), save_kind)?;
+        let summary = TrainSummary {
+            run_dir: self.run.path.display().to_string(),
+            before,
+            after,
+            steps,
+            train_seconds,
+            total_seconds: total_start.elapsed().as_secs_f64(),
+        };
+        self.run.write_json("summary.json", &summary)?;
+        Ok(summary)
+    }
+
+    fn learning_rate(&self, step: usize) -> f64 {
+        let o = &self.config.optimizer;
+        if o.warmup_steps > 0 && step <= o.warmup_steps {
+            o.lr * step as f64 / o.warmup_steps as f64
+        } else {
+            o.lr
+        }
+    }
+
+    /// Seed of sample `g` of prompt `p` at `step`: distinct per sample, fixed by the run seed.
+    fn sample_seed(&self, step: usize, p: usize, g: usize) -> u64 {
+        let a = &self.config.algorithm;
+        let index = ((step as u64) * a.prompts_per_step as u64 + p as u64) * a.group_size as u64 + g as u64;
+        splitmix64(self.config.seed ^ splitmix64(index))
+    }
+
+    fn step(&mut self, step: usize) -> Result<StepMetrics, TrainError> {
+        let step_start = Instant::now();
+        let a = self.config.algorithm.clone();
+        let prompts = (0..a.prompts_per_step)
+            .map(|i| {
+                let index = ((step - 1) * a.prompts_per_step + i) as u64;
+                prepare(self.task.problem(Split::Train, index), &self.tokenizer, self.config.data.system_prompt.as_deref())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let gen_start = Instant::now();
+        let groups = sample_and_score(&self.sampler(), self.reward.as_ref(), prompts, a.group_size, &self.config.sampling, |p, g| {
+            self.sample_seed(step, p, g)
+        })?;
+        let generation_seconds = gen_start.elapsed().as_secs_f64();
+        let rewards: Vec<f64> = groups.iter().flat_map(|g| g.scores.iter().map(|s| s.value)).collect();
+        let (advantages, group_stats) = group_normalized(&rewards, a.group_size, a.scale_rewards, 1e-4);
+        let samples = flatten(&groups, &advantages);
+        let generated: usize = samples.iter().map(|s| s.completion.len()).sum();
+        let train_start = Instant::now();
+        let lr = self.learning_rate(step);
+        self.optimizer.set_lr(lr);
+        let mut last = UpdateStats::default();
+        for _ in 0..a.num_iterations {
+            last = self.update(&samples)?;
+        }
+        let n = samples.len() as f64;
+        Ok(StepMetrics {
+            step,
+            reward_mean: rewards.iter().sum::<f64>() / n,
+            accuracy: groups.iter().flat_map(|g| g.scores.iter()).filter(|s| is_correct(s)).count() as f64 / n,
+            informative_groups: group_stats.informative_fraction,
+            loss: last.loss,
+            kl: if last.surrogate.tokens > 0.0 { last.surrogate.kl_sum / last.surrogate.tokens } else { 0.0 },
+            entropy: last.entropy_mean,
+            clip_fraction: if last.surrogate.tokens > 0.0 { last.surrogate.clipped_tokens / last.surrogate.tokens } else { 0.0 },
+            grad_norm: last.grad_norm,
+            lr,
+            completion_tokens_mean: generated as f64 / n,
+            truncated_fraction: groups.iter().flat_map(|g| g.completions.iter()).filter(|c| c.is_truncated()).count() as f64 / n,
+            generation_seconds,
+            training_seconds: train_start.elapsed().as_secs_f64(),
+            step_seconds: step_start.elapsed().as_secs_f64(),
+            generated_tokens_per_second: generated as f64 / generation_seconds.max(1e-9),
+            eval_accuracy: None,
+        })
+    }
+
+    /// One optimizer step over all samples, accumulating gradients over micro-batches.
+    fn update(&mut self, samples: &[TrainSample<'_>]) -> Result<UpdateStats, TrainError> {
+        let a = &self.config.algorithm;
+        let loss_fn = ClippedSurrogate {
+            eps_low: a.epsilon,
+            eps_high: a.epsilon_high.unwrap_or(a.epsilon),
+            beta: a.beta,
+            aggregation: a.loss_aggregation,
+        };
+        let normalizer = match a.loss_aggregation {
+            LossAggregation::TokenMean => samples.iter().map(|s| s.completion.len()).sum::<usize>().max(1) as f64,
+            LossAggregation::SeqMeanTokenMean => samples.len() as f64,
+        };
+        let use_sampler_logprobs = a.num_iterations > 1;
+        // Similar lengths share a micro-batch, so little compute goes to padding.
+        let mut order: Vec<usize> = (0..samples.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(samples[i].prompt.len() + samples[i].completion.len()));
+        self.optimizer.zero_grad();
+        let mut stats = UpdateStats::default();
+        let mut entropy_sum = 0.0;
+        let temperature = self.config.sampling.temperature;
+        for chunk in order.chunks(self.config.optimizer.micro_batch_size) {
+            let prompts: Vec<&[u32]> = chunk.iter().map(|&i| samples[i].prompt).collect();
+            let completions: Vec<&[u32]> = chunk.iter().map(|&i| samples[i].completion).collect();
+            let batch = SequenceBatch::new(&prompts, &completions, self.tokenizer.pad_id(), self.device);
+            let advantages =
+                Tensor::from_slice(&chunk.iter().map(|&i| samples[i].advantage as f32).collect::<Vec<_>>()).to_device(self.device);
+            let ref_logp = self
+                .reference
+                .as_ref()
+                .map(|r| tch::no_grad(|| completion_logprobs(r, &batch, temperature, false).logp));
+            let current = completion_logprobs(&self.policy, &batch, temperature, true);
+            let old_logp = if use_sampler_logprobs {
+                let old: Vec<&[f32]> = chunk.iter().map(|&i| samples[i].old_logprobs).collect();
+                batch.pad_values(&old, self.device)
+            } else {
+                current.logp.detach()
+            };
+            let inputs = SurrogateInputs {
+                logp: &current.logp,
+                old_logp: &old_logp,
+                advantages: &advantages,
+                mask: &batch.completion_mask,
+                ref_logp: ref_logp.as_ref(),
+            };
+            let (loss, s) = loss_fn.loss(&inputs, normalizer);
+            loss.backward();
+            stats.loss += loss.double_value(&[]);
+            stats.surrogate.tokens += s.tokens;
+            stats.surrogate.clipped_tokens += s.clipped_tokens;
+            stats.surrogate.kl_sum += s.kl_sum;
+            entropy_sum += (&current.entropy * &batch.completion_mask).sum(Kind::Double).double_value(&[]);
+        }
+        stats.grad_norm = clip_grad_norm(&self.policy.vs, self.config.optimizer.max_grad_norm);
+        self.optimizer.step();
+        self.optimizer.zero_grad();
+        stats.entropy_mean = entropy_sum / stats.surrogate.tokens.max(1.0);
+        Ok(stats)
+    }
+}
+
+#[derive(Default)]
+struct UpdateStats {
+    loss: f64,
+    grad_norm: f64,
+    entropy_mean: f64,
+    surrogate: SurrogateStats,
+}
+
+/// A completion flattened out of its group with its advantage.
+struct TrainSample<'a> {
+    prompt: &'a [u32],
+    completion: &'a [u32],
+    old_logprobs: &'a [f32],
+    advantage: f64,
+}
+
+fn flatten<'a>(groups: &'a [ScoredGroup], advantages: &[f64]) -> Vec<TrainSample<'a>> {
+    groups
+        .iter()
+        .flat_map(|g| g.completions.iter().map(move |c| (g, c)))
+        .zip(advantages)
+        .map(|((g, c), &advantage)| TrainSample {
+            prompt: &g.prompt.ids,
+            completion: &c.token_ids,
+            old_logprobs: &c.logprobs,
+            advantage,
+        })
+        .collect()
+}
+
+/// Scales gradients so their global L2 norm is at most `max_norm`; returns the norm before scaling.
+fn clip_grad_norm(vs: &nn::VarStore, max_norm: f64) -> f64 {
+    tch::no_grad(|| {
+        let grads: Vec<Tensor> = vs.trainable_variables().iter().map(|v| v.grad()).filter(|g| g.defined()).collect();
+        let total: f64 = grads.iter().map(|g| g.square().sum(Kind::Double).double_value(&[])).sum::<f64>().sqrt();
+        if total.is_finite() && total > max_norm {
+            let scale = max_norm / (total + 1e-6);
+            for g in &grads {
+                let _ = g.shallow_clone().g_mul_scalar_(scale);
+            }
+        }
+        total
+    })
+}
+
+/// Mixes a 64-bit value (SplitMix64 finaliser): seeds derived from nearby integers become unrelated.
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}

@@ -1,0 +1,76 @@
+//! The subcommands, each a thin call into a library crate.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use rlxf_core::{GenerationRequest, SamplingParams};
+use rlxf_model::{runtime, ChatMessage, ChatTokenizer, LanguageModel, Sampler};
+use rlxf_train::{TrainConfig, Trainer};
+
+pub fn train(config: Option<PathBuf>, overrides: &[String], dry_run: bool) -> Result<()> {
+    let config = TrainConfig::load(config.as_deref(), overrides)?;
+    eprintln!("# resolved recipe\n{}", config.to_toml());
+    if dry_run {
+        return Ok(());
+    }
+    let trainer = Trainer::new(config)?;
+    eprintln!("run folder: {}", trainer.run_dir().display());
+    let summary = trainer.train()?;
+    println!("{}", serde_json::to_string_pretty(&serde_json::json!({
+        "run_dir": summary.run_dir,
+        "accuracy_before": summary.before.accuracy,
+        "accuracy_after": summary.after.accuracy,
+        "train_seconds": summary.train_seconds,
+        "total_seconds": summary.total_seconds,
+    }))?);
+    Ok(())
+}
+
+pub fn import_gguf(gguf: &Path, out_dir: &Path, dtype: &str) -> Result<()> {
+    let dtype = match dtype {
+        "bf16" => rlxf_gguf::OutputDType::Bf16,
+        "f16" => rlxf_gguf::OutputDType::F16,
+        "f32" => rlxf_gguf::OutputDType::F32,
+        other => anyhow::bail!("--dtype {other}: use bf16, f16 or f32"),
+    };
+    let report = rlxf_gguf::import_gguf(gguf, out_dir, &rlxf_gguf::ImportOptions { dtype })?;
+    eprintln!(
+        "imported {} ({} tensors, {} parameters) into {}",
+        report.architecture,
+        report.tensors,
+        report.parameters,
+        report.out_dir.display()
+    );
+    Ok(())
+}
+
+pub fn generate(
+    model_dir: &Path,
+    prompts: &[String],
+    max_new_tokens: usize,
+    temperature: f64,
+    seed: u64,
+    device: &str,
+    threads: usize,
+) -> Result<()> {
+    runtime::set_threads(threads);
+    runtime::check_torch_version()?;
+    let device = runtime::parse_device(device)?;
+    let model = LanguageModel::load(model_dir, device, tch::Kind::Float)?;
+    let tokenizer = ChatTokenizer::from_dir(model_dir, &model.config.eos_token_ids)?;
+    let requests = prompts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let text = tokenizer.render_chat(&[ChatMessage::new("user", p)])?;
+            let ids = tokenizer.encode(&text)?;
+            Ok(GenerationRequest { prompt_text: text, prompt_ids: ids, seed: seed.wrapping_add(i as u64) })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let params = SamplingParams { temperature, max_new_tokens, ..SamplingParams::default() };
+    let completions = Sampler::new(&model, &tokenizer).generate_all(&requests, &params).context("generation failed")?;
+    for (prompt, c) in prompts.iter().zip(completions) {
+        println!("{}", serde_json::json!({"prompt": prompt, "completion": c.text, "tokens": c.token_ids.len(), "finish": c.finish}));
+    }
+    Ok(())
+}

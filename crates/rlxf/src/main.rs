@@ -1,0 +1,82 @@
+//! `rlxf`: reinforcement learning from any feedback. The CLI only parses arguments and calls the
+//! library crates; everything it does is callable from Rust.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod commands;
+
+#[derive(Parser)]
+#[command(name = "rlxf", version, about = "RL post-training for language models (GRPO and family), in one binary")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a policy with a recipe (no --config: the built-in GRPO arithmetic recipe).
+    Train {
+        /// TOML recipe; see recipes/.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Override a recipe key, e.g. --set optimizer.lr=1e-5 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Validate the recipe, print it resolved, and exit without training.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Convert a llama.cpp GGUF file into a Hugging Face model folder.
+    ImportGguf {
+        gguf: PathBuf,
+        out_dir: PathBuf,
+        /// Weight dtype of the written safetensors: bf16, f16 or f32.
+        #[arg(long, default_value = "bf16")]
+        dtype: String,
+    },
+    /// Sample completions for prompts from a model folder (a quick check of a model or checkpoint).
+    Generate {
+        #[arg(long)]
+        model: PathBuf,
+        /// User message; repeat for a batch.
+        #[arg(long = "prompt", required = true)]
+        prompts: Vec<String>,
+        #[arg(long, default_value_t = 128)]
+        max_new_tokens: usize,
+        /// 0 = greedy.
+        #[arg(long, default_value_t = 0.0)]
+        temperature: f64,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RLXF_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train { config, overrides, dry_run } => commands::train(config, &overrides, dry_run),
+        Command::ImportGguf { gguf, out_dir, dtype } => commands::import_gguf(&gguf, &out_dir, &dtype),
+        Command::Generate { model, prompts, max_new_tokens, temperature, seed, device, threads } => {
+            commands::generate(&model, &prompts, max_new_tokens, temperature, seed, &device, threads)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the chain of causes joined, never a backtrace.
+            eprintln!("error: {}", e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": "));
+            ExitCode::FAILURE
+        }
+    }
+}

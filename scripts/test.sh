@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: venv (torch, transformers), build, model fetch, then every
+# test including the integration tests that need the real model (marked #[ignore] for plain `cargo test`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/build.sh
+./scripts/fetch-models.sh
+source scripts/env.sh
+export RLXF_TEST_THREADS="${RLXF_TEST_THREADS:-1}"
+# Integration tests each use libtorch threads of their own; two at a time fits two cores.
+cargo test --release --workspace -- --include-ignored --test-threads 2
