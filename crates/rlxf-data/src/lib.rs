@@ -1,0 +1,19 @@
+//! Problem sources for rlxf. Pure Rust (no tensors).
+//!
+//! - [`TaskGenerator`]: deterministic synthetic tasks (`arithmetic`, `word_problems`,
+//!   `countdown`, `sorting`) whose train and held-out splits are disjoint by construction
+//!   ([`split`]), configured through [`TaskSpec`].
+//! - [`jsonl`]: data sets from JSON Lines files, reporting every skipped line.
+
+mod error;
+mod generator;
+pub mod generators;
+pub mod jsonl;
+mod spec;
+pub mod split;
+
+pub use error::DataError;
+pub use generator::{TaskGenerator, DEFAULT_INSTRUCTION};
+pub use jsonl::{load_jsonl, read_jsonl, FieldMap, Loaded, Skipped};
+pub use spec::TaskSpec;
+pub use split::Split;

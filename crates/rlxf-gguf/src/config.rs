@@ -73,7 +73,11 @@ impl ModelParams {
     ) -> Result<Self, GgufError> {
         let a = arch.gguf_name();
         let key = |k: &str| format!("{a}.{k}");
-        let bad = |k: &str, problem: String| GgufError::BadMetadata { path: meta.path.clone(), key: key(k), problem };
+        let bad = |k: &str, problem: String| GgufError::BadMetadata {
+            path: meta.path.clone(),
+            key: key(k),
+            problem,
+        };
 
         let hidden_size = meta.positive_usize(&key("embedding_length"))?;
         let n_head = meta.positive_usize(&key("attention.head_count"))?;
@@ -82,16 +86,27 @@ impl ModelParams {
             Some(_) => meta.positive_usize(&key("attention.head_count_kv"))?,
         };
         if n_head % n_kv_head != 0 {
-            return Err(bad("attention.head_count_kv", format!("is {n_kv_head}, which does not divide head_count {n_head}")));
+            return Err(bad(
+                "attention.head_count_kv",
+                format!("is {n_kv_head}, which does not divide head_count {n_head}"),
+            ));
         }
         let head_dim = match meta.get(&key("attention.key_length")) {
             Some(_) => meta.positive_usize(&key("attention.key_length"))?,
             None if hidden_size % n_head == 0 => hidden_size / n_head,
-            None => return Err(bad("attention.head_count", format!("is {n_head}, which does not divide embedding_length {hidden_size}"))),
+            None => {
+                return Err(bad(
+                    "attention.head_count",
+                    format!("is {n_head}, which does not divide embedding_length {hidden_size}"),
+                ))
+            }
         };
         if let Some(v) = meta.opt_u64(&key("attention.value_length"))? {
             if v != head_dim as u64 {
-                return Err(bad("attention.value_length", format!("is {v}, but key_length is {head_dim}; HF Llama/Qwen2 need them equal")));
+                return Err(bad(
+                    "attention.value_length",
+                    format!("is {v}, but key_length is {head_dim}; HF Llama/Qwen2 need them equal"),
+                ));
             }
         }
         if let Some(rot) = meta.opt_u64(&key("rope.dimension_count"))? {
@@ -100,10 +115,8 @@ impl ModelParams {
             }
         }
         let max_position_embeddings = meta.positive_usize(&key("context_length"))?;
-        let rope_theta = match meta.opt_f64(&key("rope.freq_base"))? {
-            Some(t) => t,
-            None => 10_000.0, // llama.cpp's default when the key is absent
-        };
+        // llama.cpp's default when the key is absent.
+        let rope_theta = meta.opt_f64(&key("rope.freq_base"))?.unwrap_or(10_000.0);
         Ok(Self {
             arch,
             vocab_size,
@@ -146,7 +159,10 @@ impl ModelParams {
         put("num_key_value_heads", json!(self.num_key_value_heads));
         put("head_dim", json!(self.head_dim));
         put("hidden_act", json!("silu"));
-        put("max_position_embeddings", json!(self.max_position_embeddings));
+        put(
+            "max_position_embeddings",
+            json!(self.max_position_embeddings),
+        );
         put("rms_norm_eps", json!(self.rms_norm_eps));
         put("rope_theta", json!(self.rope_theta));
         put("rope_scaling", self.rope_scaling.clone());
@@ -170,7 +186,11 @@ impl ModelParams {
     /// `generation_config.json`: the special token ids (no sampling defaults, which GGUF lacks).
     pub fn generation_config_json(&self) -> Value {
         let mut g = serde_json::Map::new();
-        for (k, v) in [("bos_token_id", self.bos_token_id), ("eos_token_id", self.eos_token_id), ("pad_token_id", self.pad_token_id)] {
+        for (k, v) in [
+            ("bos_token_id", self.bos_token_id),
+            ("eos_token_id", self.eos_token_id),
+            ("pad_token_id", self.pad_token_id),
+        ] {
             if let Some(v) = v {
                 g.insert(k.to_string(), json!(v));
             }
@@ -182,7 +202,9 @@ impl ModelParams {
 /// HF `rope_scaling` from `{arch}.rope.scaling.*`; `null` when the model uses plain RoPE.
 fn rope_scaling(meta: &Metadata, a: &str) -> Result<Value, GgufError> {
     let key = |k: &str| format!("{a}.rope.scaling.{k}");
-    let Some(kind) = meta.opt_str(&key("type"))? else { return Ok(Value::Null) };
+    let Some(kind) = meta.opt_str(&key("type"))? else {
+        return Ok(Value::Null);
+    };
     let factor = || meta.f64(&key("factor"));
     match kind {
         "none" => Ok(Value::Null),
@@ -195,7 +217,9 @@ fn rope_scaling(meta: &Metadata, a: &str) -> Result<Value, GgufError> {
         other => Err(GgufError::BadMetadata {
             path: meta.path.clone(),
             key: key("type"),
-            problem: format!("is '{other}', which rlxf does not support (supported: none, linear, yarn)"),
+            problem: format!(
+                "is '{other}', which rlxf does not support (supported: none, linear, yarn)"
+            ),
         }),
     }
 }

@@ -47,7 +47,9 @@ impl MetaValue {
     pub fn describe(&self) -> String {
         match self {
             Self::Array(v) => format!("an array of {}", v.len()),
-            Self::String(s) if s.chars().count() > 40 => format!("a long string ({} bytes)", s.len()),
+            Self::String(s) if s.chars().count() > 40 => {
+                format!("a long string ({} bytes)", s.len())
+            }
             other => format!("{} {other:?}", other.type_name()),
         }
     }
@@ -116,7 +118,10 @@ pub struct Metadata {
 
 impl Metadata {
     pub fn new(path: &Path, entries: BTreeMap<String, MetaValue>) -> Self {
-        Self { path: path.to_path_buf(), entries }
+        Self {
+            path: path.to_path_buf(),
+            entries,
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<&MetaValue> {
@@ -128,11 +133,18 @@ impl Metadata {
     }
 
     fn missing(&self, key: &str) -> GgufError {
-        GgufError::MissingMetadata { path: self.path.clone(), key: key.to_string() }
+        GgufError::MissingMetadata {
+            path: self.path.clone(),
+            key: key.to_string(),
+        }
     }
 
     fn bad(&self, key: &str, problem: String) -> GgufError {
-        GgufError::BadMetadata { path: self.path.clone(), key: key.to_string(), problem }
+        GgufError::BadMetadata {
+            path: self.path.clone(),
+            key: key.to_string(),
+            problem,
+        }
     }
 
     /// Applies `conv` to the value at `key`; `Ok(None)` when the key is absent.
@@ -194,33 +206,60 @@ impl Metadata {
 
     /// An array whose every element is a string (token lists, merges).
     pub fn opt_str_array(&self, key: &str) -> Result<Option<Vec<&str>>, GgufError> {
-        let Some(items) = self.opt_array(key)? else { return Ok(None) };
+        let Some(items) = self.opt_array(key)? else {
+            return Ok(None);
+        };
         items
             .iter()
             .enumerate()
-            .map(|(i, v)| v.as_str().ok_or_else(|| self.bad(key, format!("element {i} is {}, expected string", v.type_name()))))
+            .map(|(i, v)| {
+                v.as_str().ok_or_else(|| {
+                    self.bad(
+                        key,
+                        format!("element {i} is {}, expected string", v.type_name()),
+                    )
+                })
+            })
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
     }
 
     /// An array whose every element is an integer (token types).
     pub fn opt_int_array(&self, key: &str) -> Result<Option<Vec<i64>>, GgufError> {
-        let Some(items) = self.opt_array(key)? else { return Ok(None) };
+        let Some(items) = self.opt_array(key)? else {
+            return Ok(None);
+        };
         items
             .iter()
             .enumerate()
-            .map(|(i, v)| v.as_i64().ok_or_else(|| self.bad(key, format!("element {i} is {}, expected integer", v.type_name()))))
+            .map(|(i, v)| {
+                v.as_i64().ok_or_else(|| {
+                    self.bad(
+                        key,
+                        format!("element {i} is {}, expected integer", v.type_name()),
+                    )
+                })
+            })
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
     }
 
     /// An array whose every element is a float (SentencePiece scores).
     pub fn opt_f64_array(&self, key: &str) -> Result<Option<Vec<f64>>, GgufError> {
-        let Some(items) = self.opt_array(key)? else { return Ok(None) };
+        let Some(items) = self.opt_array(key)? else {
+            return Ok(None);
+        };
         items
             .iter()
             .enumerate()
-            .map(|(i, v)| v.as_f64().ok_or_else(|| self.bad(key, format!("element {i} is {}, expected float", v.type_name()))))
+            .map(|(i, v)| {
+                v.as_f64().ok_or_else(|| {
+                    self.bad(
+                        key,
+                        format!("element {i} is {}, expected float", v.type_name()),
+                    )
+                })
+            })
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
     }

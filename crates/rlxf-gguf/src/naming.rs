@@ -107,14 +107,19 @@ impl TensorId {
             Some(rest) => {
                 let (n, stem) = rest.split_once('.')?;
                 // Reject "+1", "01" and the like so a name maps to exactly one layer.
-                if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) || (n.len() > 1 && n.starts_with('0')) {
+                if n.is_empty()
+                    || !n.bytes().all(|b| b.is_ascii_digit())
+                    || (n.len() > 1 && n.starts_with('0'))
+                {
                     return None;
                 }
                 (Some(n.parse().ok()?), stem)
             }
             None => (None, stem),
         };
-        let all = [Role::TokenEmbd, Role::OutputNorm, Role::Output].into_iter().chain(Role::LAYER);
+        let all = [Role::TokenEmbd, Role::OutputNorm, Role::Output]
+            .into_iter()
+            .chain(Role::LAYER);
         let role = all.into_iter().find(|r| r.gguf_stem() == stem)?;
         (role.is_global() == layer.is_none()).then_some(Self { role, layer, param })
     }
@@ -128,7 +133,11 @@ impl TensorId {
 
     pub fn hf_name(&self) -> String {
         match self.layer {
-            Some(n) => format!("model.layers.{n}.{}.{}", self.role.hf_stem(), self.param.suffix()),
+            Some(n) => format!(
+                "model.layers.{n}.{}.{}",
+                self.role.hf_stem(),
+                self.param.suffix()
+            ),
             None => format!("{}.{}", self.role.hf_stem(), self.param.suffix()),
         }
     }
@@ -144,15 +153,39 @@ mod tests {
             ("token_embd.weight", "model.embed_tokens.weight"),
             ("output_norm.weight", "model.norm.weight"),
             ("output.weight", "lm_head.weight"),
-            ("blk.0.attn_q.weight", "model.layers.0.self_attn.q_proj.weight"),
-            ("blk.12.attn_k.bias", "model.layers.12.self_attn.k_proj.bias"),
-            ("blk.3.attn_v.weight", "model.layers.3.self_attn.v_proj.weight"),
-            ("blk.3.attn_output.weight", "model.layers.3.self_attn.o_proj.weight"),
-            ("blk.1.attn_norm.weight", "model.layers.1.input_layernorm.weight"),
-            ("blk.1.ffn_norm.weight", "model.layers.1.post_attention_layernorm.weight"),
-            ("blk.1.ffn_gate.weight", "model.layers.1.mlp.gate_proj.weight"),
+            (
+                "blk.0.attn_q.weight",
+                "model.layers.0.self_attn.q_proj.weight",
+            ),
+            (
+                "blk.12.attn_k.bias",
+                "model.layers.12.self_attn.k_proj.bias",
+            ),
+            (
+                "blk.3.attn_v.weight",
+                "model.layers.3.self_attn.v_proj.weight",
+            ),
+            (
+                "blk.3.attn_output.weight",
+                "model.layers.3.self_attn.o_proj.weight",
+            ),
+            (
+                "blk.1.attn_norm.weight",
+                "model.layers.1.input_layernorm.weight",
+            ),
+            (
+                "blk.1.ffn_norm.weight",
+                "model.layers.1.post_attention_layernorm.weight",
+            ),
+            (
+                "blk.1.ffn_gate.weight",
+                "model.layers.1.mlp.gate_proj.weight",
+            ),
             ("blk.1.ffn_up.weight", "model.layers.1.mlp.up_proj.weight"),
-            ("blk.1.ffn_down.weight", "model.layers.1.mlp.down_proj.weight"),
+            (
+                "blk.1.ffn_down.weight",
+                "model.layers.1.mlp.down_proj.weight",
+            ),
         ];
         for (g, h) in cases {
             let id = TensorId::parse(g).unwrap_or_else(|| panic!("{g}"));
@@ -163,8 +196,17 @@ mod tests {
 
     #[test]
     fn rejects_unknown_names() {
-        for g in ["rope_freqs.weight", "blk.x.attn_q.weight", "blk.01.attn_q.weight", "blk.0.token_embd.weight",
-            "attn_q.weight", "blk..attn_q.weight", "blk.0.attn_q", "output.scale", ""] {
+        for g in [
+            "rope_freqs.weight",
+            "blk.x.attn_q.weight",
+            "blk.01.attn_q.weight",
+            "blk.0.token_embd.weight",
+            "attn_q.weight",
+            "blk..attn_q.weight",
+            "blk.0.attn_q",
+            "output.scale",
+            "",
+        ] {
             assert_eq!(TensorId::parse(g), None, "{g}");
         }
     }

@@ -53,7 +53,10 @@ mod tests {
     }
 
     fn apply_rows(w: &[f32], cols: usize, source_rows: &[usize]) -> Vec<f32> {
-        source_rows.iter().flat_map(|&s| w[s * cols..(s + 1) * cols].iter().copied()).collect()
+        source_rows
+            .iter()
+            .flat_map(|&s| w[s * cols..(s + 1) * cols].iter().copied())
+            .collect()
     }
 
     #[test]
@@ -66,13 +69,23 @@ mod tests {
             (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
         };
         // (n_head, head_dim, cols): MHA, GQA-sized K, single head, and a bias (cols = 1).
-        for (n_head, head_dim, cols) in [(9, 64, 576), (3, 64, 576), (1, 8, 5), (4, 6, 1), (14, 64, 3)] {
+        for (n_head, head_dim, cols) in [
+            (9, 64, 576),
+            (3, 64, 576),
+            (1, 8, 5),
+            (4, 6, 1),
+            (14, 64, 3),
+        ] {
             let rows = n_head * head_dim;
             let hf: Vec<f32> = (0..rows * cols).map(|_| next()).collect();
             let gguf = llama_cpp_permute(&hf, rows, cols, n_head);
             assert_ne!(gguf, hf);
             let src = unpermute_source_rows(rows, n_head).unwrap();
-            assert_eq!(apply_rows(&gguf, cols, &src), hf, "n_head {n_head} head_dim {head_dim}");
+            assert_eq!(
+                apply_rows(&gguf, cols, &src),
+                hf,
+                "n_head {n_head} head_dim {head_dim}"
+            );
         }
     }
 

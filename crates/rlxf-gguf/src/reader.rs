@@ -73,7 +73,10 @@ pub struct GgufFile {
 
 impl GgufFile {
     pub fn open(path: &Path) -> Result<Self, GgufError> {
-        let read_err = |source| GgufError::Read { path: path.to_path_buf(), source };
+        let read_err = |source| GgufError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
         let file = File::open(path).map_err(read_err)?;
         let len = file.metadata().map_err(read_err)?.len();
         // Mapping an empty file fails on some platforms; it has no header anyway.
@@ -86,7 +89,11 @@ impl GgufFile {
         };
         let bytes: &[u8] = map.as_deref().unwrap_or(&[]);
         let header = parse_header(bytes, path)?;
-        Ok(Self { path: path.to_path_buf(), map, header })
+        Ok(Self {
+            path: path.to_path_buf(),
+            map,
+            header,
+        })
     }
 
     pub fn header(&self) -> &GgufHeader {
@@ -114,7 +121,11 @@ pub fn tensor_data<'a>(
     tensor: &TensorInfo,
     path: &Path,
 ) -> Result<&'a [u8], GgufError> {
-    let bad = |problem: String| GgufError::BadTensor { path: path.to_path_buf(), tensor: tensor.name.clone(), problem };
+    let bad = |problem: String| GgufError::BadTensor {
+        path: path.to_path_buf(),
+        tensor: tensor.name.clone(),
+        problem,
+    };
     let size = tensor.n_bytes().ok_or_else(|| {
         bad(format!(
             "has shape {:?} of type {}, which is not a whole number of blocks; the file is corrupt",
@@ -124,7 +135,9 @@ pub fn tensor_data<'a>(
     let start = header.data_offset.checked_add(tensor.offset);
     let end = start.and_then(|s| s.checked_add(size));
     match (start, end) {
-        (Some(start), Some(end)) if end <= bytes.len() as u64 => Ok(&bytes[start as usize..end as usize]),
+        (Some(start), Some(end)) if end <= bytes.len() as u64 => {
+            Ok(&bytes[start as usize..end as usize])
+        }
         _ => Err(GgufError::Truncated {
             path: path.to_path_buf(),
             what: format!("tensor {} data", tensor.name),
@@ -137,7 +150,9 @@ pub fn tensor_data<'a>(
 /// Why a read failed, before the caller adds what was being read.
 enum Fail {
     /// The read needed bytes up to `end`.
-    Short { end: u64 },
+    Short {
+        end: u64,
+    },
     Bad(String),
 }
 
@@ -183,7 +198,8 @@ impl<'a> Cursor<'a> {
     fn string(&mut self) -> Result<String, Fail> {
         let len = self.u64()?;
         let bytes = self.take(len)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| Fail::Bad("a string is not valid UTF-8".into()))
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| Fail::Bad("a string is not valid UTF-8".into()))
     }
 
     fn value(&mut self, vtype: u32, depth: usize) -> Result<MetaValue, Fail> {
@@ -203,14 +219,18 @@ impl<'a> Cursor<'a> {
             8 => MetaValue::String(self.string()?),
             9 => {
                 if depth >= MAX_ARRAY_DEPTH {
-                    return Err(Fail::Bad(format!("arrays nested deeper than {MAX_ARRAY_DEPTH}")));
+                    return Err(Fail::Bad(format!(
+                        "arrays nested deeper than {MAX_ARRAY_DEPTH}"
+                    )));
                 }
                 let item_type = self.u32()?;
                 let count = self.u64()?;
                 // Every element takes at least one byte, so a count larger than what is left is
                 // a truncated (or garbled) file; checking first keeps the allocation bounded.
                 if count > self.remaining() {
-                    return Err(Fail::Short { end: (self.pos as u64).saturating_add(count) });
+                    return Err(Fail::Short {
+                        end: (self.pos as u64).saturating_add(count),
+                    });
                 }
                 let mut items = Vec::with_capacity(count as usize);
                 for _ in 0..count {
@@ -231,13 +251,24 @@ pub fn parse_header(bytes: &[u8], path: &Path) -> Result<GgufHeader, GgufError> 
     let pathbuf = || path.to_path_buf();
     let len = bytes.len() as u64;
     let fail = |what: &dyn Fn() -> String, f: Fail| match f {
-        Fail::Short { end } => GgufError::Truncated { path: pathbuf(), what: what(), end, len },
-        Fail::Bad(problem) => GgufError::Malformed { path: pathbuf(), what: format!("{}: {problem}", what()) },
+        Fail::Short { end } => GgufError::Truncated {
+            path: pathbuf(),
+            what: what(),
+            end,
+            len,
+        },
+        Fail::Bad(problem) => GgufError::Malformed {
+            path: pathbuf(),
+            what: format!("{}: {problem}", what()),
+        },
     };
 
     if bytes.len() < 4 || &bytes[..4] != MAGIC {
         let head = &bytes[..bytes.len().min(4)];
-        return Err(GgufError::BadMagic { path: pathbuf(), magic: format!("\"{}\"", head.escape_ascii()) });
+        return Err(GgufError::BadMagic {
+            path: pathbuf(),
+            magic: format!("\"{}\"", head.escape_ascii()),
+        });
     }
     let mut c = Cursor { buf: bytes, pos: 4 };
     let header_what = || "the header".to_string();
@@ -250,7 +281,10 @@ pub fn parse_header(bytes: &[u8], path: &Path) -> Result<GgufHeader, GgufError> 
         });
     }
     if !(2..=3).contains(&version) {
-        return Err(GgufError::UnsupportedVersion { path: pathbuf(), version });
+        return Err(GgufError::UnsupportedVersion {
+            path: pathbuf(),
+            version,
+        });
     }
     let n_tensors = c.u64().map_err(|f| fail(&header_what, f))?;
     let n_kv = c.u64().map_err(|f| fail(&header_what, f))?;
@@ -258,15 +292,23 @@ pub fn parse_header(bytes: &[u8], path: &Path) -> Result<GgufHeader, GgufError> 
     // Each KV takes at least 12 bytes (key length + value type), each tensor info at least 24.
     let mut entries = BTreeMap::new();
     if n_kv > c.remaining() / 12 {
-        return Err(fail(&|| format!("{n_kv} metadata entries"), Fail::Short { end: u64::MAX }));
+        return Err(fail(
+            &|| format!("{n_kv} metadata entries"),
+            Fail::Short { end: u64::MAX },
+        ));
     }
     for i in 0..n_kv {
-        let key = c.string().map_err(|f| fail(&|| format!("metadata key #{i}"), f))?;
+        let key = c
+            .string()
+            .map_err(|f| fail(&|| format!("metadata key #{i}"), f))?;
         let kv_what = || format!("metadata {key}");
         let vtype = c.u32().map_err(|f| fail(&kv_what, f))?;
         let value = c.value(vtype, 0).map_err(|f| fail(&kv_what, f))?;
         if entries.insert(key.clone(), value).is_some() {
-            return Err(GgufError::Malformed { path: pathbuf(), what: format!("duplicate metadata key {key}") });
+            return Err(GgufError::Malformed {
+                path: pathbuf(),
+                what: format!("duplicate metadata key {key}"),
+            });
         }
     }
     let metadata = Metadata::new(path, entries);
@@ -286,16 +328,24 @@ pub fn parse_header(bytes: &[u8], path: &Path) -> Result<GgufHeader, GgufError> 
     };
 
     if n_tensors > c.remaining() / 24 {
-        return Err(fail(&|| format!("{n_tensors} tensor infos"), Fail::Short { end: u64::MAX }));
+        return Err(fail(
+            &|| format!("{n_tensors} tensor infos"),
+            Fail::Short { end: u64::MAX },
+        ));
     }
     let mut tensors = Vec::with_capacity(n_tensors as usize);
     let mut names = HashSet::new();
     for i in 0..n_tensors {
-        let name = c.string().map_err(|f| fail(&|| format!("tensor info #{i}"), f))?;
+        let name = c
+            .string()
+            .map_err(|f| fail(&|| format!("tensor info #{i}"), f))?;
         let t_what = || format!("tensor info {name}");
         let n_dims = c.u32().map_err(|f| fail(&t_what, f))?;
         if n_dims == 0 || n_dims > MAX_DIMS {
-            return Err(fail(&t_what, Fail::Bad(format!("{n_dims} dimensions (expected 1 to {MAX_DIMS})"))));
+            return Err(fail(
+                &t_what,
+                Fail::Bad(format!("{n_dims} dimensions (expected 1 to {MAX_DIMS})")),
+            ));
         }
         let mut dims = Vec::with_capacity(n_dims as usize);
         for _ in 0..n_dims {
@@ -304,21 +354,46 @@ pub fn parse_header(bytes: &[u8], path: &Path) -> Result<GgufHeader, GgufError> 
         let ggml_type = GgmlType(c.u32().map_err(|f| fail(&t_what, f))?);
         let offset = c.u64().map_err(|f| fail(&t_what, f))?;
         // ggml keeps element counts in int64; anything larger is garbage.
-        let fits = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d)).is_some_and(|n| n <= i64::MAX as u64);
+        let fits = dims
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+            .is_some_and(|n| n <= i64::MAX as u64);
         if !fits {
-            return Err(fail(&t_what, Fail::Bad(format!("dimensions {dims:?} overflow"))));
+            return Err(fail(
+                &t_what,
+                Fail::Bad(format!("dimensions {dims:?} overflow")),
+            ));
         }
         if offset % alignment != 0 {
-            return Err(fail(&t_what, Fail::Bad(format!("data offset {offset} is not a multiple of the alignment {alignment}"))));
+            return Err(fail(
+                &t_what,
+                Fail::Bad(format!(
+                    "data offset {offset} is not a multiple of the alignment {alignment}"
+                )),
+            ));
         }
         if !names.insert(name.clone()) {
-            return Err(GgufError::Malformed { path: pathbuf(), what: format!("duplicate tensor {name}") });
+            return Err(GgufError::Malformed {
+                path: pathbuf(),
+                what: format!("duplicate tensor {name}"),
+            });
         }
-        tensors.push(TensorInfo { name, dims, ggml_type, offset });
+        tensors.push(TensorInfo {
+            name,
+            dims,
+            ggml_type,
+            offset,
+        });
     }
 
     let data_offset = (c.pos as u64).div_ceil(alignment) * alignment;
-    Ok(GgufHeader { version, metadata, tensors, alignment, data_offset })
+    Ok(GgufHeader {
+        version,
+        metadata,
+        tensors,
+        alignment,
+        data_offset,
+    })
 }
 
 #[cfg(test)]
@@ -332,16 +407,25 @@ mod tests {
     #[test]
     fn bad_magic_and_empty() {
         let e = parse_header(b"", p()).unwrap_err().to_string();
-        assert_eq!(e, "x.gguf: not a GGUF file (bad magic \"\"); pass a llama.cpp .gguf model file");
-        let e = parse_header(b"GGML\x03\0\0\0", p()).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "x.gguf: not a GGUF file (bad magic \"\"); pass a llama.cpp .gguf model file"
+        );
+        let e = parse_header(b"GGML\x03\0\0\0", p())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("bad magic \"GGML\""), "{e}");
     }
 
     #[test]
     fn versions() {
-        let e = parse_header(b"GGUF\x01\0\0\0", p()).unwrap_err().to_string();
+        let e = parse_header(b"GGUF\x01\0\0\0", p())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("GGUF version 1 is not supported"), "{e}");
-        let e = parse_header(b"GGUF\0\0\0\x03", p()).unwrap_err().to_string();
+        let e = parse_header(b"GGUF\0\0\0\x03", p())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("big-endian"), "{e}");
     }
 

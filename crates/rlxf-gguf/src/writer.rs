@@ -53,8 +53,12 @@ impl OutputDType {
     /// Appends `values` as little-endian bytes, rounding to nearest-even for the 16-bit types.
     fn extend(self, out: &mut Vec<u8>, values: &[f32]) {
         match self {
-            Self::Bf16 => values.iter().for_each(|&v| out.extend(half::bf16::from_f32(v).to_le_bytes())),
-            Self::F16 => values.iter().for_each(|&v| out.extend(half::f16::from_f32(v).to_le_bytes())),
+            Self::Bf16 => values
+                .iter()
+                .for_each(|&v| out.extend(half::bf16::from_f32(v).to_le_bytes())),
+            Self::F16 => values
+                .iter()
+                .for_each(|&v| out.extend(half::f16::from_f32(v).to_le_bytes())),
             Self::F32 => values.iter().for_each(|&v| out.extend(v.to_le_bytes())),
         }
     }
@@ -116,9 +120,13 @@ impl PendingTensor<'_> {
         let row_bytes = self
             .ggml_type
             .bytes_for(row_len as u64)
-            .ok_or_else(|| format!("row of {row_len} is not whole {} blocks", self.ggml_type))? as usize;
+            .ok_or_else(|| format!("row of {row_len} is not whole {} blocks", self.ggml_type))?
+            as usize;
         if row_bytes.checked_mul(n_rows) != Some(self.data.len()) {
-            return Err(format!("holds {} bytes, expected {n_rows} rows of {row_bytes}", self.data.len()));
+            return Err(format!(
+                "holds {} bytes, expected {n_rows} rows of {row_bytes}",
+                self.data.len()
+            ));
         }
         let mut out = Vec::with_capacity(n_rows * row_len * dtype.size());
         let rows_per_chunk = (CHUNK_VALUES / row_len.max(1)).max(1);
@@ -170,7 +178,9 @@ impl View for LazyView<'_, '_> {
         match self.tensor.convert(self.dtype) {
             Ok(bytes) => Cow::Owned(bytes),
             Err(e) => {
-                self.error.borrow_mut().get_or_insert(format!("tensor {}: {e}", self.tensor.gguf_name));
+                self.error
+                    .borrow_mut()
+                    .get_or_insert(format!("tensor {}: {e}", self.tensor.gguf_name));
                 // Keep the stream the declared length; the caller deletes the file.
                 Cow::Owned(vec![0; self.data_len()])
             }
@@ -190,11 +200,23 @@ pub fn write_safetensors(
     metadata: HashMap<String, String>,
 ) -> Result<(), GgufError> {
     let error = RefCell::new(None);
-    let views = tensors.iter().map(|t| (t.hf_name.clone(), LazyView { tensor: t, dtype, error: &error }));
+    let views = tensors.iter().map(|t| {
+        (
+            t.hf_name.clone(),
+            LazyView {
+                tensor: t,
+                dtype,
+                error: &error,
+            },
+        )
+    });
     let result = safetensors::serialize_to_file(views, Some(metadata), path);
     let fail = |message: String| {
         let _ = std::fs::remove_file(path);
-        GgufError::Safetensors { path: path.to_path_buf(), message }
+        GgufError::Safetensors {
+            path: path.to_path_buf(),
+            message,
+        }
     };
     if let Some(e) = error.into_inner() {
         return Err(fail(e));

@@ -4,8 +4,16 @@ use tch::{nn, Kind, Tensor};
 
 use crate::config::ModelConfig;
 use crate::kv_cache::KvCache;
-use crate::layers::{DecoderLayer, Linear, RmsNorm};
+use crate::layers::{DecoderLayer, LayerKv, Linear, RmsNorm};
 use crate::rope::Rope;
+
+/// The model-level counterpart of `LayerKv`: one source of earlier keys/values for all layers.
+enum EarlierKv<'a> {
+    Plain,
+    Cache(&'a mut KvCache),
+    Record(&'a mut Vec<(Tensor, Tensor)>),
+    Prefix(&'a [(Tensor, Tensor)]),
+}
 
 pub struct DecoderLm {
     config: ModelConfig,
@@ -42,14 +50,42 @@ impl DecoderLm {
 
     /// Final hidden states `[B, T, hidden]` for `input_ids` at `positions` (both `[B, T]`), with the boolean
     /// attention `mask` `[B, 1, T, S]`. With a cache, S includes the cached positions and the cache grows by T.
-    pub fn hidden_states(&self, input_ids: &Tensor, positions: &Tensor, mask: &Tensor, mut cache: Option<&mut KvCache>) -> Tensor {
+    pub fn hidden_states(&self, input_ids: &Tensor, positions: &Tensor, mask: &Tensor, cache: Option<&mut KvCache>) -> Tensor {
+        match cache {
+            Some(cache) => {
+                let h = self.run_layers(input_ids, positions, mask, EarlierKv::Cache(cache));
+                cache.advance(input_ids.size()[1]);
+                h
+            }
+            None => self.run_layers(input_ids, positions, mask, EarlierKv::Plain),
+        }
+    }
+
+    /// Like `hidden_states` without a cache, also returning every layer's keys/values so that
+    /// `hidden_states_after_prefix` can continue from them with gradients flowing back.
+    pub fn hidden_states_recording(&self, input_ids: &Tensor, positions: &Tensor, mask: &Tensor) -> (Tensor, Vec<(Tensor, Tensor)>) {
+        let mut record = Vec::with_capacity(self.layers.len());
+        let h = self.run_layers(input_ids, positions, mask, EarlierKv::Record(&mut record));
+        (h, record)
+    }
+
+    /// Continues after earlier positions whose per-layer keys/values are `prefix` (`[B, Hkv, P, D]` each);
+    /// `mask` is `[B, 1, T, P + T]`.
+    pub fn hidden_states_after_prefix(&self, input_ids: &Tensor, positions: &Tensor, mask: &Tensor, prefix: &[(Tensor, Tensor)]) -> Tensor {
+        self.run_layers(input_ids, positions, mask, EarlierKv::Prefix(prefix))
+    }
+
+    fn run_layers(&self, input_ids: &Tensor, positions: &Tensor, mask: &Tensor, mut kv: EarlierKv<'_>) -> Tensor {
         let mut x = Tensor::embedding(&self.embed_tokens, input_ids, -1, false, false);
         let (cos, sin) = self.rope.tables(positions, x.kind());
         for (i, layer) in self.layers.iter().enumerate() {
-            x = layer.forward(&x, (&cos, &sin), mask, cache.as_deref_mut().map(|c| (c, i)));
-        }
-        if let Some(cache) = cache {
-            cache.advance(input_ids.size()[1]);
+            let layer_kv = match &mut kv {
+                EarlierKv::Plain => LayerKv::Plain,
+                EarlierKv::Cache(cache) => LayerKv::Cache(cache, i),
+                EarlierKv::Record(store) => LayerKv::Record(store),
+                EarlierKv::Prefix(prefix) => LayerKv::Prefix(&prefix[i]),
+            };
+            x = layer.forward(&x, (&cos, &sin), mask, layer_kv);
         }
         self.norm.forward(&x)
     }

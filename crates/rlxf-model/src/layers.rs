@@ -94,28 +94,39 @@ impl Attention {
     }
 
     /// `x`: `[B, T, hidden]`; `mask`: boolean `[B, 1, T, S]` (true = may attend) where S counts the
-    /// cached positions plus these T.
-    pub fn forward(
-        &self,
-        x: &Tensor,
-        rope: (&Tensor, &Tensor),
-        mask: &Tensor,
-        cache: Option<(&mut KvCache, usize)>,
-    ) -> Tensor {
+    /// earlier positions (cached or prefix) plus these T.
+    pub fn forward(&self, x: &Tensor, rope: (&Tensor, &Tensor), mask: &Tensor, kv: LayerKv<'_>) -> Tensor {
         let (b, t, _) = x.size3().expect("attention input must be [B, T, hidden]");
         let shape = |y: Tensor, heads: i64| y.view([b, t, heads, self.head_dim]).transpose(1, 2);
         let q = apply_rotary(&shape(self.q_proj.forward(x), self.heads), rope.0, rope.1);
         let k = apply_rotary(&shape(self.k_proj.forward(x), self.kv_heads), rope.0, rope.1);
         let v = shape(self.v_proj.forward(x), self.kv_heads);
-        let (k, v) = match cache {
-            Some((cache, layer)) => cache.append(layer, &k, &v),
-            None => (k, v),
+        let (k, v) = match kv {
+            LayerKv::Plain => (k, v),
+            LayerKv::Cache(cache, layer) => cache.append(layer, &k, &v),
+            LayerKv::Record(store) => {
+                store.push((k.shallow_clone(), v.shallow_clone()));
+                (k, v)
+            }
+            LayerKv::Prefix((pk, pv)) => (Tensor::cat(&[pk, &k], 2), Tensor::cat(&[pv, &v], 2)),
         };
         let groups = self.heads / self.kv_heads;
         let (k, v) = if groups > 1 { (repeat_kv(&k, groups), repeat_kv(&v, groups)) } else { (k, v) };
         let out = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(mask), 0.0, false, None, false);
         self.o_proj.forward(&out.transpose(1, 2).reshape([b, t, self.heads * self.head_dim]))
     }
+}
+
+/// Where a layer's attention gets keys/values of earlier positions from, if anywhere.
+pub enum LayerKv<'a> {
+    /// Only the current positions (a full-sequence forward).
+    Plain,
+    /// Append to and read from a decoding cache (inference).
+    Cache(&'a mut KvCache, usize),
+    /// Keep this pass's keys/values so a later pass can attend to them (a shared prompt).
+    Record(&'a mut Vec<(Tensor, Tensor)>),
+    /// Attend to these earlier keys/values `[B, Hkv, P, D]` first; differentiable, unlike the cache.
+    Prefix(&'a (Tensor, Tensor)),
 }
 
 /// `[B, Hkv, S, D]` -> `[B, Hkv * groups, S, D]`, each kv head shared by `groups` query heads.
@@ -141,8 +152,8 @@ impl DecoderLayer {
         }
     }
 
-    pub fn forward(&self, x: &Tensor, rope: (&Tensor, &Tensor), mask: &Tensor, cache: Option<(&mut KvCache, usize)>) -> Tensor {
-        let h = x + self.self_attn.forward(&self.input_layernorm.forward(x), rope, mask, cache);
+    pub fn forward(&self, x: &Tensor, rope: (&Tensor, &Tensor), mask: &Tensor, kv: LayerKv<'_>) -> Tensor {
+        let h = x + self.self_attn.forward(&self.input_layernorm.forward(x), rope, mask, kv);
         &h + self.mlp.forward(&self.post_attention_layernorm.forward(&h))
     }
 }

@@ -71,6 +71,43 @@ impl LanguageModel {
         self.net.hidden_states(input_ids, &positions, &mask, None)
     }
 
+    /// Hidden states that predict each completion token when several completions share a prompt:
+    /// every distinct prompt runs once and its keys/values are shared, with gradients summed back.
+    ///
+    /// `prompt_ids`/`prompt_valid`: `[U, P]`, left-padded. `completion_ids`/`completion_valid`: `[B, C]`,
+    /// right-padded. `prompt_of`: `[B]` index of each completion's prompt. Returns `[B, C, hidden]`
+    /// where column j is the state after the prompt and `completion[..j]`, the one that predicts `completion[j]`.
+    pub fn completion_predictor_states(
+        &self,
+        prompt_ids: &Tensor,
+        prompt_valid: &Tensor,
+        completion_ids: &Tensor,
+        completion_valid: &Tensor,
+        prompt_of: &Tensor,
+    ) -> Tensor {
+        let p = prompt_ids.size()[1];
+        let c = completion_ids.size()[1];
+        let prompt_positions = positions_from_valid(prompt_valid);
+        let (prompt_hidden, prompt_kv) =
+            self.net.hidden_states_recording(prompt_ids, &prompt_positions, &causal_mask(prompt_valid, p));
+        let last = prompt_hidden.narrow(1, p - 1, 1).index_select(0, prompt_of);
+        if c == 1 {
+            return last;
+        }
+        // The last completion token predicts nothing, so it is never an input.
+        let t = c - 1;
+        let inputs = completion_ids.narrow(1, 0, t);
+        let row_prompt_valid = prompt_valid.index_select(0, prompt_of);
+        let prompt_len = row_prompt_valid.sum_dim_intlist(1, true, Kind::Int64);
+        let positions = prompt_len + Tensor::arange(t, (Kind::Int64, prompt_ids.device())).unsqueeze(0);
+        let key_valid = Tensor::cat(&[row_prompt_valid, completion_valid.narrow(1, 0, t).to_kind(prompt_valid.kind())], 1);
+        let mask = causal_mask(&key_valid, t);
+        let prefix: Vec<(Tensor, Tensor)> =
+            prompt_kv.iter().map(|(k, v)| (k.index_select(0, prompt_of), v.index_select(0, prompt_of))).collect();
+        let completion_hidden = self.net.hidden_states_after_prefix(&inputs, &positions, &mask, &prefix);
+        Tensor::cat(&[last, completion_hidden], 1)
+    }
+
     /// Writes a Hugging Face folder: weights in `kind`, `config.json` (with `torch_dtype` updated) and
     /// the tokenizer files of the source folder.
     pub fn save(&self, out_dir: &Path, kind: Kind) -> Result<()> {

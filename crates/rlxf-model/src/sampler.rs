@@ -72,14 +72,23 @@ impl<'a> Sampler<'a> {
                 text_cut: None,
             });
         }
-        let ids = Tensor::from_slice(&ids).view([b, prompt_len]).to_device(device);
+        // Samples of one group share their prompt: run the prompt once and copy its cache rows.
+        let (unique, row_to_unique) = dedup_prompts(requests);
+        let u = unique.len() as i64;
+        let unique_rows = Tensor::from_slice(&unique.iter().map(|&i| i as i64).collect::<Vec<_>>()).to_device(device);
+        let ids = Tensor::from_slice(&ids).view([b, prompt_len]).to_device(device).index_select(0, &unique_rows);
         // Validity of every cache slot: prompt padding is 0, generated slots become 1 as they fill.
         let mut key_valid = Tensor::from_slice(&valid).view([b, capacity]).to_device(device);
-        let positions = crate::mask::positions_from_valid(&key_valid.narrow(1, 0, prompt_len));
-        let mut cache = self.model.net.new_cache(b, capacity, self.model.kind(), device);
-        let mask = causal_mask(&key_valid.narrow(1, 0, prompt_len), prompt_len);
+        let prompt_valid = key_valid.narrow(1, 0, prompt_len).index_select(0, &unique_rows);
+        let positions = crate::mask::positions_from_valid(&prompt_valid);
+        let mut cache = self.model.net.new_cache(u, capacity, self.model.kind(), device);
+        let mask = causal_mask(&prompt_valid, prompt_len);
         let hidden = self.model.net.hidden_states(&ids, &positions, &mask, Some(&mut cache));
-        let mut logits = self.model.net.logits(&hidden.narrow(1, prompt_len - 1, 1).squeeze_dim(1));
+        let expand = Tensor::from_slice(&row_to_unique).to_device(device);
+        let mut logits = self.model.net.logits(&hidden.narrow(1, prompt_len - 1, 1).squeeze_dim(1)).index_select(0, &expand);
+        if u < b {
+            cache.select_rows(&expand);
+        }
         // Rows still decoding, as indices into `rows`; their order matches the cache's batch rows.
         let mut active: Vec<usize> = (0..rows.len()).collect();
         let vocab = logits.size()[1] as usize;
@@ -160,6 +169,24 @@ impl<'a> Sampler<'a> {
             finish: row.finish.unwrap_or(FinishReason::Length),
         })
     }
+}
+
+/// Indices of the first request of each distinct prompt, and for every request the position of its
+/// prompt among those.
+fn dedup_prompts(requests: &[GenerationRequest]) -> (Vec<usize>, Vec<i64>) {
+    let mut first_of: std::collections::HashMap<&[u32], i64> = std::collections::HashMap::new();
+    let mut unique = Vec::new();
+    let row_to_unique = requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            *first_of.entry(r.prompt_ids.as_slice()).or_insert_with(|| {
+                unique.push(i);
+                unique.len() as i64 - 1
+            })
+        })
+        .collect();
+    (unique, row_to_unique)
 }
 
 impl Generator for Sampler<'_> {

@@ -92,3 +92,22 @@ fn stops_at_stop_string_and_eos() {
     assert!(!cut.text.contains(&stop) && free.text.starts_with(&cut.text));
     assert!(cut.token_ids.len() < free.token_ids.len() || free.finish == FinishReason::Length);
 }
+
+#[test]
+fn shared_prompt_prefill_equals_one_by_one() {
+    let (_dir, model, tok) = tiny();
+    let sampler = Sampler::new(&model, &tok);
+    let base = requests(&tok);
+    // A group: one prompt, four seeds, mixed with another prompt, as the trainer batches them.
+    let mut reqs: Vec<GenerationRequest> =
+        (0..4).map(|g| GenerationRequest { seed: 7 + g, ..base[1].clone() }).collect();
+    reqs.push(base[2].clone());
+    reqs.push(GenerationRequest { seed: 99, ..base[1].clone() });
+    let params = SamplingParams { temperature: 1.0, max_new_tokens: 16, ..SamplingParams::default() };
+    let batched = sampler.generate_all(&reqs, &params).unwrap();
+    for (r, b) in reqs.iter().zip(&batched) {
+        let single = sampler.generate_all(std::slice::from_ref(r), &params).unwrap().remove(0);
+        assert_eq!(single.token_ids, b.token_ids);
+    }
+    assert_ne!(batched[0].token_ids, batched[1].token_ids, "different seeds should differ");
+}

@@ -27,7 +27,12 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 4] = [Rule::Boxed, Rule::AnswerTag, Rule::AnswerIs, Rule::LastNumber];
+    pub const ALL: [Rule; 4] = [
+        Rule::Boxed,
+        Rule::AnswerTag,
+        Rule::AnswerIs,
+        Rule::LastNumber,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -46,7 +51,11 @@ impl Rule {
             Rule::AnswerIs => last_answer_is(text),
             Rule::LastNumber => last_number(text),
         }?;
-        Some(Extraction { answer: &text[span.clone()], rule: self, span })
+        Some(Extraction {
+            answer: &text[span.clone()],
+            rule: self,
+            span,
+        })
     }
 }
 
@@ -63,7 +72,9 @@ impl FromStr for Rule {
         Rule::ALL
             .into_iter()
             .find(|r| r.name() == s)
-            .ok_or_else(|| PolicyError::UnknownRule { rule: s.to_string() })
+            .ok_or_else(|| PolicyError::UnknownRule {
+                rule: s.to_string(),
+            })
     }
 }
 
@@ -114,21 +125,29 @@ impl ExtractionPolicy {
 
     /// Only `\boxed{}`: the strict format most math RL recipes use.
     pub fn boxed() -> Self {
-        Self { rules: vec![Rule::Boxed] }
+        Self {
+            rules: vec![Rule::Boxed],
+        }
     }
 
     /// Only `<answer>...</answer>` (R1-style templates).
     pub fn answer_tag() -> Self {
-        Self { rules: vec![Rule::AnswerTag] }
+        Self {
+            rules: vec![Rule::AnswerTag],
+        }
     }
 
     pub fn boxed_then_last_number() -> Self {
-        Self { rules: vec![Rule::Boxed, Rule::LastNumber] }
+        Self {
+            rules: vec![Rule::Boxed, Rule::LastNumber],
+        }
     }
 
     /// Every rule, most explicit first: boxed, answer tag, "answer is", last number.
     pub fn standard() -> Self {
-        Self { rules: Rule::ALL.to_vec() }
+        Self {
+            rules: Rule::ALL.to_vec(),
+        }
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -165,7 +184,10 @@ impl FromStr for ExtractionPolicy {
         if s == "standard" || s == "default" {
             return Ok(Self::standard());
         }
-        let rules = s.split("_then_").map(Rule::from_str).collect::<Result<Vec<_>, _>>()?;
+        let rules = s
+            .split("_then_")
+            .map(Rule::from_str)
+            .collect::<Result<Vec<_>, _>>()?;
         Self::new(rules)
     }
 }
@@ -237,7 +259,9 @@ fn last_boxed(text: &str) -> Option<Range<usize>> {
             }
         } else if j > after {
             // `\boxed 5`: TeX takes the next token; we take the next whitespace/`$`-delimited word.
-            let end = text[j..].find(|c: char| c.is_whitespace() || c == '$').map_or(text.len(), |k| j + k);
+            let end = text[j..]
+                .find(|c: char| c.is_whitespace() || c == '$')
+                .map_or(text.len(), |k| j + k);
             if end > j {
                 return Some(j..end);
             }
@@ -264,14 +288,19 @@ static ANSWER_IS: LazyLock<Regex> = LazyLock::new(|| {
 
 fn last_answer_is(text: &str) -> Option<Range<usize>> {
     let hits: Vec<usize> = ANSWER_IS.find_iter(text).map(|m| m.end()).collect();
-    hits.into_iter().rev().find_map(|end| answer_after(text, end))
+    hits.into_iter()
+        .rev()
+        .find_map(|end| answer_after(text, end))
 }
 
 /// The answer phrase that starts at `start`: a `$...$`-style math span if one opens there,
 /// otherwise the text up to the end of the sentence (outside brackets) or line.
 fn answer_after(text: &str, start: usize) -> Option<Range<usize>> {
     let rest = &text[start..];
-    let lead = rest.len() - rest.trim_start_matches(|c: char| c.is_whitespace() || c == '*').len();
+    let lead = rest.len()
+        - rest
+            .trim_start_matches(|c: char| c.is_whitespace() || c == '*')
+            .len();
     let begin = start + lead;
     let rest = &text[begin..];
     for (open, close) in [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")] {
@@ -331,7 +360,10 @@ static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
 fn last_number(text: &str) -> Option<Range<usize>> {
     let m = NUMBER.find_iter(text).last()?;
     let mut start = m.start();
-    let sign = text[start..].chars().next().filter(|c| *c == '-' || *c == '−');
+    let sign = text[start..]
+        .chars()
+        .next()
+        .filter(|c| *c == '-' || *c == '−');
     if let Some(sign) = sign {
         // `5-3` or `x-3`: the dash is an operator, not the sign of the number.
         let prev = text[..start].chars().next_back();

@@ -41,7 +41,12 @@ pub(crate) fn replace_command(s: &str, name: &str, with: &str) -> String {
     while let Some(i) = rest.find(&pat) {
         let after = &rest[i + pat.len()..];
         out.push_str(&rest[..i]);
-        if alphabetic && after.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
+        if alphabetic
+            && after
+                .as_bytes()
+                .first()
+                .is_some_and(u8::is_ascii_alphabetic)
+        {
             out.push_str(&pat);
         } else {
             out.push_str(with);
@@ -55,7 +60,10 @@ pub(crate) fn replace_command(s: &str, name: &str, with: &str) -> String {
 /// If `s` is exactly `prefix{...}` (one group spanning to the end), returns the inside.
 pub(crate) fn unwrap_group<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let rest = s.strip_prefix(prefix)?;
-    if prefix.bytes().last().is_some_and(|b| b.is_ascii_alphabetic())
+    if prefix
+        .bytes()
+        .last()
+        .is_some_and(|b| b.is_ascii_alphabetic())
         && rest.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
     {
         return None;

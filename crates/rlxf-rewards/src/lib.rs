@@ -5,7 +5,7 @@
 //! - [`math`]: exact equivalence of answers with big rationals, string fallback otherwise.
 //! - [`Reward`] / [`Verifier`]: the interface the trainer calls (group-wise) and its per-sample
 //!   shortcut.
-//! - [`verifiers`]: `MathAnswer`, `BoxedFormat`, `ExactMatch`, `Truncated`.
+//! - [`verifiers`]: `MathAnswer`, `BoxedFormat`, `ExactMatch`, `Countdown`, `Truncated`.
 //! - [`spec`]: TOML-described weighted sums of terms, built through a registry of kinds.
 
 pub mod combine;

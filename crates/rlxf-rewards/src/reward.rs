@@ -20,7 +20,13 @@ pub struct ScoreInput<'a> {
 impl<'a> ScoreInput<'a> {
     /// An input with no reference, no metadata, not truncated.
     pub fn new(prompt: &'a str, completion: &'a str) -> Self {
-        Self { prompt, completion, reference: None, metadata: &NO_METADATA, truncated: false }
+        Self {
+            prompt,
+            completion,
+            reference: None,
+            metadata: &NO_METADATA,
+            truncated: false,
+        }
     }
 
     pub fn with_reference(mut self, reference: &'a str) -> Self {

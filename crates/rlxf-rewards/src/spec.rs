@@ -21,7 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::combine::{WeightedSum, WeightedTerm};
 use crate::reward::Reward;
-use crate::verifiers::{BoxedFormat, ExactMatch, ExactMatchConfig, MathAnswer, MathAnswerConfig, Truncated};
+use crate::verifiers::{
+    BoxedFormat, Countdown, CountdownConfig, ExactMatch, ExactMatchConfig, MathAnswer,
+    MathAnswerConfig, Truncated,
+};
 
 /// A kind's parameters: the term's table minus `kind`, `weight` and `name`.
 pub type Params = serde_json::Map<String, serde_json::Value>;
@@ -36,9 +39,17 @@ pub enum SpecError {
     #[error("reward spec has no terms; add at least one `[[reward.terms]]` table with a `kind`")]
     NoTerms,
     #[error("unknown reward kind `{kind}` in term #{index}; valid kinds: {valid}")]
-    UnknownKind { kind: String, index: usize, valid: String },
+    UnknownKind {
+        kind: String,
+        index: usize,
+        valid: String,
+    },
     #[error("reward term `{term}` (kind `{kind}`): {message}")]
-    InvalidParams { term: String, kind: String, message: String },
+    InvalidParams {
+        term: String,
+        kind: String,
+        message: String,
+    },
     #[error("reward term `{term}` has weight {weight}; use a finite number")]
     InvalidWeight { term: String, weight: f64 },
     #[error("two reward terms are named `{name}`; give one of them a distinct `name = \"...\"`")]
@@ -77,12 +88,15 @@ impl TermSpec {
 impl RewardSpec {
     /// Parses a TOML document holding either a `[reward]` table or the spec's keys at top level.
     pub fn from_toml(text: &str) -> Result<Self, SpecError> {
-        let mut table: toml::Table = toml::from_str(text).map_err(|e| SpecError::Parse(one_line(&e.to_string())))?;
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| SpecError::Parse(one_line(&e.to_string())))?;
         let value = match table.remove("reward") {
             Some(reward) => reward,
             None => toml::Value::Table(table),
         };
-        value.try_into().map_err(|e: toml::de::Error| SpecError::Parse(one_line(&e.to_string())))
+        value
+            .try_into()
+            .map_err(|e: toml::de::Error| SpecError::Parse(one_line(&e.to_string())))
     }
 
     /// Builds the weighted sum with the built-in kinds.
@@ -102,19 +116,30 @@ impl RewardSpec {
                 return Err(SpecError::DuplicateName { name });
             }
             if !term.weight.is_finite() {
-                return Err(SpecError::InvalidWeight { term: name, weight: term.weight });
+                return Err(SpecError::InvalidWeight {
+                    term: name,
+                    weight: term.weight,
+                });
             }
-            let builder = registry.builders.get(&term.kind).ok_or_else(|| SpecError::UnknownKind {
-                kind: term.kind.clone(),
-                index: i + 1,
-                valid: registry.kinds().collect::<Vec<_>>().join(", "),
-            })?;
+            let builder =
+                registry
+                    .builders
+                    .get(&term.kind)
+                    .ok_or_else(|| SpecError::UnknownKind {
+                        kind: term.kind.clone(),
+                        index: i + 1,
+                        valid: registry.kinds().collect::<Vec<_>>().join(", "),
+                    })?;
             let reward = builder(&term.params).map_err(|message| SpecError::InvalidParams {
                 term: name.clone(),
                 kind: term.kind.clone(),
                 message,
             })?;
-            terms.push(WeightedTerm { name, weight: term.weight, reward });
+            terms.push(WeightedTerm {
+                name,
+                weight: term.weight,
+                reward,
+            });
         }
         Ok(WeightedSum::new(terms))
     }
@@ -137,18 +162,33 @@ struct NoParams {}
 
 impl Registry {
     pub fn empty() -> Self {
-        Self { builders: BTreeMap::new() }
+        Self {
+            builders: BTreeMap::new(),
+        }
     }
 
-    /// `math_answer`, `boxed_format`, `exact_match`, `truncated`.
+    /// `math_answer`, `boxed_format`, `exact_match`, `countdown`, `truncated`.
     pub fn builtin() -> Self {
         let mut r = Self::empty();
-        r.register("math_answer", |p| Ok(Box::new(MathAnswer::new(parse_params::<MathAnswerConfig>(p)?))));
+        r.register("math_answer", |p| {
+            Ok(Box::new(MathAnswer::new(parse_params::<MathAnswerConfig>(
+                p,
+            )?)))
+        });
         r.register("boxed_format", |p| {
             parse_params::<NoParams>(p)?;
             Ok(Box::new(BoxedFormat))
         });
-        r.register("exact_match", |p| Ok(Box::new(ExactMatch::new(parse_params::<ExactMatchConfig>(p)?))));
+        r.register("exact_match", |p| {
+            Ok(Box::new(ExactMatch::new(parse_params::<ExactMatchConfig>(
+                p,
+            )?)))
+        });
+        r.register("countdown", |p| {
+            Ok(Box::new(Countdown::new(parse_params::<CountdownConfig>(
+                p,
+            )?)))
+        });
         r.register("truncated", |p| {
             parse_params::<NoParams>(p)?;
             Ok(Box::new(Truncated))
@@ -177,5 +217,9 @@ pub fn parse_params<T: DeserializeOwned>(params: &Params) -> Result<T, String> {
 
 /// TOML errors come with a source excerpt over several lines; logs and CLI errors want one.
 fn one_line(msg: &str) -> String {
-    msg.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+    msg.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -21,8 +21,11 @@ fn latexish() -> impl Strategy<Value = String> {
         Just("the answer is".to_string()),
         Just("$".to_string()),
         Just("\\".to_string()),
-        prop::sample::select(vec!["{", "}", "(", ")", "^", "e", "E", "-", "+", ".", ",", "/", "%", " ", "=", "x", "°", "−"])
-            .prop_map(str::to_string),
+        prop::sample::select(vec![
+            "{", "}", "(", ")", "^", "e", "E", "-", "+", ".", ",", "/", "%", " ", "=", "x", "°",
+            "−"
+        ])
+        .prop_map(str::to_string),
         "[0-9]{1,4}",
         "\\PC{0,3}",
     ];
@@ -34,10 +37,17 @@ fn any_text() -> impl Strategy<Value = String> {
 }
 
 fn all_options() -> Vec<MathOptions> {
-    [PercentMode::Strip, PercentMode::Fraction, PercentMode::Either]
-        .into_iter()
-        .map(|percent| MathOptions { percent, ..MathOptions::default() })
-        .collect()
+    [
+        PercentMode::Strip,
+        PercentMode::Fraction,
+        PercentMode::Either,
+    ]
+    .into_iter()
+    .map(|percent| MathOptions {
+        percent,
+        ..MathOptions::default()
+    })
+    .collect()
 }
 
 proptest! {
@@ -134,5 +144,12 @@ fn with_thousands(n: i64) -> String {
         format!("-{out}")
     } else {
         out
+    }
+}
+
+proptest! {
+    #[test]
+    fn expression_evaluation_never_panics(a in any_text()) {
+        let _ = rlxf_rewards::math::eval_arithmetic(&a);
     }
 }

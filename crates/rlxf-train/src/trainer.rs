@@ -262,9 +262,8 @@ impl Trainer {
             LossAggregation::SeqMeanTokenMean => samples.len() as f64,
         };
         let use_sampler_logprobs = a.num_iterations > 1;
-        // Similar lengths share a micro-batch, so little compute goes to padding.
-        let mut order: Vec<usize> = (0..samples.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(samples[i].prompt.len() + samples[i].completion.len()));
+        // Samples stay in group order so a micro-batch holds whole groups and runs each prompt once.
+        let order: Vec<usize> = (0..samples.len()).collect();
         self.optimizer.zero_grad();
         let mut stats = UpdateStats::default();
         let mut entropy_sum = 0.0;

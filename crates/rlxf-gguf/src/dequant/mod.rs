@@ -18,7 +18,11 @@ pub enum DequantError {
     #[error("quant type {0} is not supported")]
     Unsupported(GgmlType),
     #[error("{qtype}: {src_len} bytes do not hold exactly {dst_len} values")]
-    Length { qtype: GgmlType, src_len: usize, dst_len: usize },
+    Length {
+        qtype: GgmlType,
+        src_len: usize,
+        dst_len: usize,
+    },
 }
 
 /// Reads a little-endian IEEE half from the first two bytes of `b`.
@@ -30,11 +34,17 @@ fn f16_at(b: &[u8], at: usize) -> f32 {
 /// Dequantizes `src` (whole blocks of `qtype`) into `dst`. `dst.len()` must be the number of
 /// values `src` holds.
 pub fn dequantize(qtype: GgmlType, src: &[u8], dst: &mut [f32]) -> Result<(), DequantError> {
-    let (block, size) = qtype.block_geometry().ok_or(DequantError::Unsupported(qtype))?;
+    let (block, size) = qtype
+        .block_geometry()
+        .ok_or(DequantError::Unsupported(qtype))?;
     let (block, size) = (block as usize, size as usize);
     let fits = dst.len() % block == 0 && src.len() == dst.len() / block * size;
     if !fits {
-        return Err(DequantError::Length { qtype, src_len: src.len(), dst_len: dst.len() });
+        return Err(DequantError::Length {
+            qtype,
+            src_len: src.len(),
+            dst_len: dst.len(),
+        });
     }
     let blocks = src.chunks_exact(size).zip(dst.chunks_exact_mut(block));
     match qtype {
@@ -71,8 +81,14 @@ mod tests {
     #[test]
     fn rejects_unsupported_and_bad_lengths() {
         let mut dst = vec![0.0; 256];
-        assert_eq!(dequantize(GgmlType(16), &[0; 66], &mut dst), Err(DequantError::Unsupported(GgmlType(16))));
-        assert_eq!(dequantize(GgmlType(1234), &[0; 66], &mut dst), Err(DequantError::Unsupported(GgmlType(1234))));
+        assert_eq!(
+            dequantize(GgmlType(16), &[0; 66], &mut dst),
+            Err(DequantError::Unsupported(GgmlType(16)))
+        );
+        assert_eq!(
+            dequantize(GgmlType(1234), &[0; 66], &mut dst),
+            Err(DequantError::Unsupported(GgmlType(1234)))
+        );
         assert!(dequantize(GgmlType::Q4_0, &[0; 17], &mut dst[..32]).is_err());
         assert!(dequantize(GgmlType::Q4_0, &[0; 18], &mut dst[..31]).is_err());
         assert!(dequantize(GgmlType::F16, &[0; 3], &mut dst[..2]).is_err());

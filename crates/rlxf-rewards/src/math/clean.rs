@@ -16,14 +16,38 @@ pub(crate) enum TextMode {
 }
 
 const TEXT_COMMANDS: [&str; 11] = [
-    "text", "textbf", "textit", "textrm", "textnormal", "mathrm", "mathbf", "mathit", "mathsf", "mbox",
+    "text",
+    "textbf",
+    "textit",
+    "textrm",
+    "textnormal",
+    "mathrm",
+    "mathbf",
+    "mathit",
+    "mathsf",
+    "mbox",
     "operatorname",
 ];
 
 /// Sizing/spacing commands that carry no meaning.
 const NOISE_COMMANDS: [&str; 17] = [
-    "left", "right", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr", "big", "Big",
-    "bigg", "Bigg", "displaystyle", "textstyle", "limits",
+    "left",
+    "right",
+    "bigl",
+    "bigr",
+    "Bigl",
+    "Bigr",
+    "biggl",
+    "biggr",
+    "Biggl",
+    "Biggr",
+    "big",
+    "Big",
+    "bigg",
+    "Bigg",
+    "displaystyle",
+    "textstyle",
+    "limits",
 ];
 
 pub(crate) fn clean(input: &str, mode: TextMode) -> String {
@@ -74,11 +98,14 @@ pub(crate) fn clean(input: &str, mode: TextMode) -> String {
 fn strip_wrappers(mut s: String) -> String {
     loop {
         let t = s.trim();
-        let next: Option<&str> = if let Some(inner) = t.strip_prefix("\\(").and_then(|r| r.strip_suffix("\\)")) {
+        let next: Option<&str> = if let Some(inner) =
+            t.strip_prefix("\\(").and_then(|r| r.strip_suffix("\\)"))
+        {
             Some(inner)
         } else if let Some(inner) = t.strip_prefix("\\[").and_then(|r| r.strip_suffix("\\]")) {
             Some(inner)
-        } else if let Some(inner) = unwrap_group(t, "\\boxed").or_else(|| unwrap_group(t, "\\fbox")) {
+        } else if let Some(inner) = unwrap_group(t, "\\boxed").or_else(|| unwrap_group(t, "\\fbox"))
+        {
             Some(inner)
         } else if let Some(inner) = unwrap_group(t, "") {
             Some(inner)
@@ -149,7 +176,11 @@ fn rewrite_text_commands(s: &str, mode: TextMode) -> String {
 }
 
 /// If a text command starts at `at`, the offsets of its `{` and matching `}`.
-fn text_command_at(s: &str, at: usize, matches: &std::collections::HashMap<usize, usize>) -> Option<(usize, usize)> {
+fn text_command_at(
+    s: &str,
+    at: usize,
+    matches: &std::collections::HashMap<usize, usize>,
+) -> Option<(usize, usize)> {
     let rest = &s[at + 1..];
     let name = TEXT_COMMANDS
         .iter()
@@ -166,7 +197,12 @@ fn text_command_at(s: &str, at: usize, matches: &std::collections::HashMap<usize
 /// After a dropped unit, `^2` / `^{3}` belongs to the unit (`\text{cm}^2`), not to the number.
 fn skip_unit_power(s: &str, from: usize) -> usize {
     let b = s.as_bytes();
-    match (b.get(from), b.get(from + 1), b.get(from + 2), b.get(from + 3)) {
+    match (
+        b.get(from),
+        b.get(from + 1),
+        b.get(from + 2),
+        b.get(from + 3),
+    ) {
         (Some(b'^'), Some(b'{'), Some(d), Some(b'}')) if d.is_ascii_digit() => from + 4,
         (Some(b'^'), Some(d), _, _) if d.is_ascii_digit() => from + 2,
         _ => from,

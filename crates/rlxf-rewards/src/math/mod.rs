@@ -9,6 +9,7 @@
 //! [`MathOptions::max_len`] or with huge exponents are rejected before any big-number work.
 
 mod clean;
+mod expr;
 mod number;
 
 use std::fmt;
@@ -18,6 +19,7 @@ use num_rational::BigRational;
 use serde::{Deserialize, Serialize};
 
 use clean::TextMode;
+pub use expr::{eval_arithmetic, Evaluated, ExprError};
 
 /// How a trailing `%` is read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,7 +51,12 @@ pub struct MathOptions {
 
 impl Default for MathOptions {
     fn default() -> Self {
-        Self { percent: PercentMode::Strip, max_len: 10_000, max_exponent: 1_000, string_fallback: true }
+        Self {
+            percent: PercentMode::Strip,
+            max_len: 10_000,
+            max_exponent: 1_000,
+            string_fallback: true,
+        }
     }
 }
 
@@ -92,7 +99,9 @@ impl Parsed {
 /// otherwise it is dropped.
 pub fn parse_number(s: &str, opts: &MathOptions) -> Parsed {
     match parse_num(s, opts) {
-        Ok(n) if n.percent && opts.percent == PercentMode::Fraction => Parsed::Value(n.value / hundred()),
+        Ok(n) if n.percent && opts.percent == PercentMode::Fraction => {
+            Parsed::Value(n.value / hundred())
+        }
         Ok(n) => Parsed::Value(n.value),
         Err(e) => Parsed::Unparseable(e),
     }
@@ -100,7 +109,10 @@ pub fn parse_number(s: &str, opts: &MathOptions) -> Parsed {
 
 fn parse_num(s: &str, opts: &MathOptions) -> Result<number::Num, Unparseable> {
     if s.len() > opts.max_len {
-        return Err(Unparseable::TooLong { len: s.len(), max: opts.max_len });
+        return Err(Unparseable::TooLong {
+            len: s.len(),
+            max: opts.max_len,
+        });
     }
     number::parse(&clean::clean(s, TextMode::DropUnits), opts)
 }
@@ -139,14 +151,24 @@ pub struct Verdict {
 /// Compares a predicted answer with a reference. Symmetric in its two arguments.
 pub fn compare(pred: &str, gold: &str, opts: &MathOptions) -> Verdict {
     if pred.len() > opts.max_len || gold.len() > opts.max_len {
-        return Verdict { equal: false, method: Method::TooLong };
+        return Verdict {
+            equal: false,
+            method: Method::TooLong,
+        };
     }
     match (parse_num(pred, opts), parse_num(gold, opts)) {
-        (Ok(a), Ok(b)) => Verdict { equal: numbers_equal(&a, &b, opts.percent), method: Method::Numeric },
-        _ if opts.string_fallback => {
-            Verdict { equal: normalize_text(pred) == normalize_text(gold), method: Method::Text }
-        }
-        _ => Verdict { equal: false, method: Method::Unparseable },
+        (Ok(a), Ok(b)) => Verdict {
+            equal: numbers_equal(&a, &b, opts.percent),
+            method: Method::Numeric,
+        },
+        _ if opts.string_fallback => Verdict {
+            equal: normalize_text(pred) == normalize_text(gold),
+            method: Method::Text,
+        },
+        _ => Verdict {
+            equal: false,
+            method: Method::Unparseable,
+        },
     }
 }
 
@@ -178,5 +200,9 @@ fn numbers_equal(a: &number::Num, b: &number::Num, mode: PercentMode) -> bool {
 pub fn normalize_text(s: &str) -> String {
     let cleaned = clean::clean(s, TextMode::Unwrap);
     let braced = clean::brace_short_arguments(&cleaned);
-    braced.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
+    braced
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
 }

@@ -28,8 +28,8 @@ const MAX_POWER_BITS: u64 = 1 << 15;
 
 /// Words after a number that are not units but maths (`5 pi` is not 5).
 const NOT_UNITS: [&str; 14] = [
-    "pi", "and", "or", "sqrt", "inf", "infty", "infinity", "times", "cdot", "plus", "minus", "over",
-    "divided", "mod",
+    "pi", "and", "or", "sqrt", "inf", "infty", "infinity", "times", "cdot", "plus", "minus",
+    "over", "divided", "mod",
 ];
 
 /// A parsed number and whether it was written with a trailing `%`.
@@ -40,7 +40,12 @@ pub(crate) struct Num {
 }
 
 pub(crate) fn parse(clean: &str, opts: &MathOptions) -> Result<Num, Unparseable> {
-    let mut p = Parser { s: clean.as_bytes(), pos: 0, depth: 0, opts };
+    let mut p = Parser {
+        s: clean.as_bytes(),
+        pos: 0,
+        depth: 0,
+        opts,
+    };
     p.ws();
     if p.eof() {
         return Err(Unparseable::Empty);
@@ -66,9 +71,15 @@ fn is_units(rest: &str) -> bool {
         return false;
     }
     let words: Vec<&str> = rest.split_whitespace().collect();
-    words.iter().all(|w| w.bytes().all(|b| b.is_ascii_alphabetic() || b == b'.' || b == b'-'))
-        && words.iter().any(|w| w.bytes().filter(u8::is_ascii_alphabetic).count() >= 2)
-        && !words.iter().any(|w| NOT_UNITS.contains(&w.trim_matches('.').to_ascii_lowercase().as_str()))
+    words.iter().all(|w| {
+        w.bytes()
+            .all(|b| b.is_ascii_alphabetic() || b == b'.' || b == b'-')
+    }) && words
+        .iter()
+        .any(|w| w.bytes().filter(u8::is_ascii_alphabetic).count() >= 2)
+        && !words
+            .iter()
+            .any(|w| NOT_UNITS.contains(&w.trim_matches('.').to_ascii_lowercase().as_str()))
 }
 
 struct Parser<'a> {
@@ -279,12 +290,16 @@ impl Parser<'_> {
         if digits.is_empty() {
             return Err(Unparseable::NotNumeric);
         }
-        let too_large = || Unparseable::ExponentTooLarge { max: self.opts.max_exponent };
+        let too_large = || Unparseable::ExponentTooLarge {
+            max: self.opts.max_exponent,
+        };
         // More digits than an i64 holds is certainly over the limit; no need to parse it.
         if digits.len() > 18 {
             return Err(too_large());
         }
-        let k: i64 = digits.iter().fold(0, |acc, d| acc * 10 + i64::from(d - b'0'));
+        let k: i64 = digits
+            .iter()
+            .fold(0, |acc, d| acc * 10 + i64::from(d - b'0'));
         if k > i64::from(self.opts.max_exponent) {
             return Err(too_large());
         }
@@ -303,7 +318,8 @@ impl Parser<'_> {
         // so `1,23` or a tuple `1,2` are not numbers.
         if (1..=3).contains(&int_digits.len()) {
             while self.peek() == Some(b',')
-                && s.get(self.pos + 1..self.pos + 4).is_some_and(|g| g.iter().all(u8::is_ascii_digit))
+                && s.get(self.pos + 1..self.pos + 4)
+                    .is_some_and(|g| g.iter().all(u8::is_ascii_digit))
                 && !s.get(self.pos + 4).is_some_and(u8::is_ascii_digit)
             {
                 int_digits.extend_from_slice(&s[self.pos + 1..self.pos + 4]);
@@ -343,16 +359,22 @@ fn pow10(k: i64, opts: &MathOptions) -> Result<BigRational, Unparseable> {
 
 fn power(base: BigRational, k: i64, opts: &MathOptions) -> Result<BigRational, Unparseable> {
     if k.unsigned_abs() > u64::from(opts.max_exponent) {
-        return Err(Unparseable::ExponentTooLarge { max: opts.max_exponent });
+        return Err(Unparseable::ExponentTooLarge {
+            max: opts.max_exponent,
+        });
     }
     let bits = (base.numer().bits() + base.denom().bits()).saturating_mul(k.unsigned_abs());
     if bits > MAX_POWER_BITS {
-        return Err(Unparseable::TooLarge { max_bits: MAX_POWER_BITS });
+        return Err(Unparseable::TooLarge {
+            max_bits: MAX_POWER_BITS,
+        });
     }
     if k < 0 && base.is_zero() {
         return Err(Unparseable::DivisionByZero);
     }
-    let e = i32::try_from(k).map_err(|_| Unparseable::ExponentTooLarge { max: opts.max_exponent })?;
+    let e = i32::try_from(k).map_err(|_| Unparseable::ExponentTooLarge {
+        max: opts.max_exponent,
+    })?;
     if e == 0 {
         return Ok(BigRational::one());
     }

@@ -20,7 +20,11 @@ pub struct MathAnswerConfig {
 
 impl Default for MathAnswerConfig {
     fn default() -> Self {
-        Self { extraction: ExtractionPolicy::boxed(), math: MathOptions::default(), format_bonus: 0.0 }
+        Self {
+            extraction: ExtractionPolicy::boxed(),
+            math: MathOptions::default(),
+            format_bonus: 0.0,
+        }
     }
 }
 

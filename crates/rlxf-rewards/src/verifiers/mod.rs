@@ -2,11 +2,13 @@
 //! components name what was checked, so logs show why a sample got its reward.
 
 mod boxed_format;
+mod countdown;
 mod exact_match;
 mod math_answer;
 mod truncated;
 
 pub use boxed_format::BoxedFormat;
+pub use countdown::{Countdown, CountdownConfig};
 pub use exact_match::{ExactMatch, ExactMatchConfig};
 pub use math_answer::{MathAnswer, MathAnswerConfig};
 pub use truncated::Truncated;
