@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build.sh
-./scripts/fetch-models.sh
+./scripts/fetch-models.sh all
 source scripts/env.sh
 export RLXF_TEST_THREADS="${RLXF_TEST_THREADS:-1}"
 # Integration tests each use libtorch threads of their own; two at a time fits two cores.
-cargo test --release --workspace -- --include-ignored --test-threads 2
+cargo test --release --workspace --no-fail-fast -- --include-ignored --test-threads 2

@@ -50,23 +50,14 @@ fn matches_committed_gguf_py_fixtures() {
 }
 
 #[test]
-fn matches_freshly_generated_gguf_py_output_when_venv_exists() {
+fn matches_freshly_generated_gguf_py_output() {
     let python = crate_dir().join("../../.venv/bin/python");
-    if !python.exists() {
-        eprintln!(
-            "skipped: no {} (run scripts/setup-venv.sh)",
-            python.display()
-        );
-        return;
-    }
+    assert!(python.exists(), "no {}: run scripts/setup-venv.sh", python.display());
     let has_gguf = Command::new(&python)
         .args(["-c", "import gguf"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !has_gguf {
-        eprintln!("skipped: the venv has no `gguf` package (re-run scripts/setup-venv.sh)");
-        return;
-    }
+    assert!(has_gguf, "the venv has no `gguf` package: re-run scripts/setup-venv.sh");
     let script = crate_dir().join("tests/reference/gguf_reference.py");
     for seed in [1, 2, 3] {
         let dir = tempfile::tempdir().unwrap();

@@ -16,13 +16,18 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The reference conversion of SmolLM2 (`RLXF_SMOLLM2_FIXTURE`, else the shared fixtures
-/// folder); `None` where neither exists, e.g. on a fresh CI machine.
-fn smollm_fixture() -> Option<PathBuf> {
-    std::env::var_os("RLXF_SMOLLM2_FIXTURE")
+/// The reference conversion of SmolLM2: `RLXF_SMOLLM2_FIXTURE`, else `shared/fixtures` beside the
+/// repository (where developer machines and CI have it). Missing is a failure, not a skip.
+fn smollm_fixture() -> PathBuf {
+    let path = std::env::var_os("RLXF_SMOLLM2_FIXTURE")
         .map(PathBuf::from)
-        .or_else(|| Some(PathBuf::from("/work/shared/fixtures/smollm2-135m-instruct")))
-        .filter(|p| p.join("tokenizer.json").exists())
+        .unwrap_or_else(|| repo_root().join("../shared/fixtures/smollm2-135m-instruct"));
+    assert!(
+        path.join("tokenizer.json").exists(),
+        "{}: reference fixture missing; set RLXF_SMOLLM2_FIXTURE to the folder holding it",
+        path.display()
+    );
+    path
 }
 
 fn json(path: &Path) -> Value {
@@ -129,12 +134,7 @@ fn smollm2_matches_reference_conversion() {
     }
     assert_eq!(encode_all(&ours, "<|im_start|>user"), [1, 4093]);
 
-    match smollm_fixture() {
-        Some(fixture) => compare_with_fixture(&out, &fixture),
-        None => eprintln!(
-            "fixture comparison skipped: set RLXF_SMOLLM2_FIXTURE to the reference folder"
-        ),
-    }
+    compare_with_fixture(&out, &smollm_fixture());
     reference_weights_check(&gguf, &out);
 }
 
@@ -194,13 +194,7 @@ fn compare_with_fixture(out: &Path, fixture: &Path) {
 #[ignore = "needs models: run scripts/fetch-models.sh --qwen"]
 fn qwen25_coder_imports() {
     let gguf = repo_root().join("models/cache/qwen2.5-coder-0.5b-instruct.Q4_K_M.gguf");
-    if !gguf.exists() {
-        eprintln!(
-            "skipped: {} is missing (run scripts/fetch-models.sh --qwen)",
-            gguf.display()
-        );
-        return;
-    }
+    assert!(gguf.exists(), "{} is missing: run scripts/fetch-models.sh --qwen", gguf.display());
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("qwen");
     let report = import_gguf(&gguf, &out, &ImportOptions::default()).unwrap();

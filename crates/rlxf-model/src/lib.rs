@@ -11,6 +11,7 @@ pub mod model;
 mod rope;
 pub mod runtime;
 pub mod sampler;
+pub mod testing;
 pub mod token_choice;
 pub mod tokenizer;
 pub mod weights;

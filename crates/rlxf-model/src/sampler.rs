@@ -51,6 +51,13 @@ impl<'a> Sampler<'a> {
             return Err(ModelError::Invalid("empty prompt: every request needs at least one token".into()));
         }
         let capacity = prompt_len + params.max_new_tokens as i64;
+        let limit = self.model.config.max_position_embeddings as i64;
+        if capacity > limit {
+            return Err(ModelError::Invalid(format!(
+                "a {prompt_len}-token prompt plus max_new_tokens {} exceeds the model's max_position_embeddings ({limit})",
+                params.max_new_tokens
+            )));
+        }
         let pad = self.tokenizer.pad_id() as i64;
         // Left-pad so every row's next token lands in the same column.
         let mut ids = vec![pad; (b * prompt_len) as usize];

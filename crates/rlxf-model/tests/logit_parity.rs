@@ -1,9 +1,11 @@
 //! Our forward pass against Hugging Face transformers on the same token ids (left-padded batch).
 
-mod common;
-
 use rlxf_model::LanguageModel;
 use tch::{Device, Kind, Tensor};
+
+fn read_reference(path: &std::path::Path) -> std::collections::HashMap<String, Tensor> {
+    Tensor::read_safetensors(path).expect("read reference").into_iter().collect()
+}
 
 /// Max |ours - transformers| over the real (non-padding) positions.
 fn max_diff_on_valid(ours: &Tensor, theirs: &Tensor, mask: &Tensor) -> f64 {
@@ -14,9 +16,8 @@ fn max_diff_on_valid(ours: &Tensor, theirs: &Tensor, mask: &Tensor) -> f64 {
 fn check_tiny(arch: &str) {
     tch::set_num_threads(1);
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().to_str().unwrap();
-    common::run_reference(&["--arch", arch, "--out", out]);
-    let reference = common::read_reference(&dir.path().join("reference.safetensors"));
+    rlxf_model::testing::tiny_model(arch, 0, dir.path()).unwrap();
+    let reference = read_reference(&dir.path().join("reference.safetensors"));
     let model = LanguageModel::load(dir.path(), Device::Cpu, Kind::Float).unwrap();
     let ids = &reference["input_ids"];
     let mask = &reference["attention_mask"];
@@ -46,7 +47,7 @@ fn tiny_qwen2_matches_transformers() {
 fn save_then_load_round_trips_exactly() {
     tch::set_num_threads(1);
     let dir = tempfile::tempdir().unwrap();
-    common::run_reference(&["--arch", "qwen2", "--out", dir.path().to_str().unwrap()]);
+    rlxf_model::testing::tiny_model("qwen2", 0, dir.path()).unwrap();
     let model = LanguageModel::load(dir.path(), Device::Cpu, Kind::Float).unwrap();
     let saved = tempfile::tempdir().unwrap();
     model.save(saved.path(), Kind::Float).unwrap();
@@ -61,13 +62,39 @@ fn save_then_load_round_trips_exactly() {
 #[ignore = "needs models: run scripts/fetch-models.sh (scripts/test.sh does)"]
 fn smollm2_matches_transformers() {
     tch::set_num_threads(2);
-    let dir = common::smollm_dir();
+    let dir = rlxf_model::testing::smollm_dir().unwrap();
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("smollm.safetensors");
-    common::run_reference(&["--model", dir.to_str().unwrap(), "--out", file.to_str().unwrap()]);
-    let reference = common::read_reference(&file);
+    rlxf_model::testing::run_reference(&["--model", dir.to_str().unwrap(), "--out", file.to_str().unwrap()]).unwrap();
+    let reference = read_reference(&file);
     let model = LanguageModel::load(&dir, Device::Cpu, Kind::Float).unwrap();
     let logits = tch::no_grad(|| model.logits(&reference["input_ids"], &reference["attention_mask"]));
     let diff = max_diff_on_valid(&logits, &reference["logits"], &reference["attention_mask"]);
     assert!(diff <= 1e-4, "SmolLM2: max abs logit diff {diff} > 1e-4");
+}
+
+#[test]
+fn sharded_checkpoint_loads_like_single_file() {
+    tch::set_num_threads(1);
+    let dir = tempfile::tempdir().unwrap();
+    rlxf_model::testing::tiny_model("llama", 0, dir.path()).unwrap();
+    let single = LanguageModel::load(dir.path(), Device::Cpu, Kind::Float).unwrap();
+    // Split the weights over two shards with an index, as transformers writes large models.
+    let tensors = Tensor::read_safetensors(dir.path().join("model.safetensors")).unwrap();
+    let (first, second) = tensors.split_at(tensors.len() / 2);
+    Tensor::write_safetensors(first, dir.path().join("model-00001-of-00002.safetensors")).unwrap();
+    Tensor::write_safetensors(second, dir.path().join("model-00002-of-00002.safetensors")).unwrap();
+    let mut map = serde_json::Map::new();
+    for (names, file) in [(first, "model-00001-of-00002.safetensors"), (second, "model-00002-of-00002.safetensors")] {
+        for (name, _) in names {
+            map.insert(name.clone(), file.into());
+        }
+    }
+    let index = serde_json::json!({"metadata": {}, "weight_map": map});
+    std::fs::write(dir.path().join("model.safetensors.index.json"), index.to_string()).unwrap();
+    std::fs::remove_file(dir.path().join("model.safetensors")).unwrap();
+    let sharded = LanguageModel::load(dir.path(), Device::Cpu, Kind::Float).unwrap();
+    for (name, t) in single.vs.variables() {
+        assert!(t.equal(&sharded.vs.variables()[&name]), "{name} differs");
+    }
 }

@@ -1,8 +1,6 @@
 //! The KV-cache sampler on a tiny random model: batching must not change any row's output, and the
 //! reported log-probs must equal a full forward pass over prompt + completion.
 
-mod common;
-
 use rlxf_core::{FinishReason, GenerationRequest, SamplingParams};
 use rlxf_model::{ChatTokenizer, LanguageModel, Sampler};
 use tch::{Device, Kind, Tensor};
@@ -10,7 +8,7 @@ use tch::{Device, Kind, Tensor};
 fn tiny() -> (tempfile::TempDir, LanguageModel, ChatTokenizer) {
     tch::set_num_threads(1);
     let dir = tempfile::tempdir().unwrap();
-    common::run_reference(&["--arch", "qwen2", "--out", dir.path().to_str().unwrap(), "--seed", "3"]);
+    rlxf_model::testing::tiny_model("qwen2", 3, dir.path()).unwrap();
     let model = LanguageModel::load(dir.path(), Device::Cpu, Kind::Float).unwrap();
     let tok = ChatTokenizer::from_dir(dir.path(), &model.config.eos_token_ids).unwrap();
     (dir, model, tok)

@@ -43,6 +43,9 @@ pub struct ModelSection {
     /// Largest batch the sampler runs at once.
     #[serde(default = "default_generation_batch")]
     pub generation_batch: usize,
+    /// Frozen reference policy for the KL term; defaults to `path` (the policy's starting point).
+    #[serde(default)]
+    pub reference_path: Option<PathBuf>,
     /// Saved checkpoint dtype (`f32` or `bf16`).
     #[serde(default = "default_save_dtype")]
     pub save_dtype: String,
@@ -240,10 +243,10 @@ impl TrainConfig {
             }
         }
         let model_config = rlxf_model::ModelConfig::from_file(&p.join("config.json")).map_err(|e| ConfigError::Invalid(e.to_string()))?;
-        let longest = self.sampling.max_new_tokens.max(self.eval.max_new_tokens) + 512;
-        if longest > model_config.max_position_embeddings {
+        let longest = self.sampling.max_new_tokens.max(self.eval.max_new_tokens);
+        if longest >= model_config.max_position_embeddings {
             return bad(format!(
-                "max_new_tokens plus a 512-token prompt ({longest}) exceeds the model's max_position_embeddings ({})",
+                "max_new_tokens ({longest}) leaves no room for a prompt within the model's max_position_embeddings ({})",
                 model_config.max_position_embeddings
             ));
         }

@@ -6,6 +6,7 @@ mod error;
 pub mod evaluation;
 pub mod logprobs;
 pub mod policy_loss;
+pub mod policy_update;
 pub mod rollout;
 pub mod run_dir;
 pub mod sequence_batch;

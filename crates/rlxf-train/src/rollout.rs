@@ -68,7 +68,13 @@ pub fn sample_and_score(
     Ok(groups)
 }
 
-/// Correctness of a score: the `accuracy` component when the reward has one, else reward > 0.
+/// Correctness of a score: its `accuracy` component (a verifier's own, or `<term>.accuracy` inside a
+/// weighted sum), else reward > 0.5 for rewards that have no such component.
 pub fn is_correct(score: &Score) -> bool {
-    score.components.get("accuracy").copied().unwrap_or(score.value) > 0.5
+    let accuracy = score
+        .components
+        .iter()
+        .find(|(name, _)| *name == "accuracy" || name.ends_with(".accuracy"))
+        .map(|(_, &v)| v);
+    accuracy.unwrap_or(score.value) > 0.5
 }

@@ -9,16 +9,15 @@ use rlxf_data::{Split, TaskGenerator};
 use rlxf_model::{runtime, ChatTokenizer, DType, LanguageModel, Sampler};
 use rlxf_rewards::Reward;
 use serde::Serialize;
-use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+use tch::{nn, nn::OptimizerConfig};
 
-use crate::config::{LossAggregation, TrainConfig};
+use crate::config::TrainConfig;
 use crate::error::TrainError;
 use crate::evaluation::{evaluate, EvalResult};
-use crate::logprobs::completion_logprobs;
-use crate::policy_loss::{ClippedSurrogate, SurrogateInputs, SurrogateStats};
-use crate::rollout::{is_correct, prepare, sample_and_score, ScoredGroup};
+use crate::policy_loss::ClippedSurrogate;
+use crate::policy_update::{accumulate_policy_gradients, clip_grad_norm, flatten, TrainSample, UpdateSettings, UpdateStats};
+use crate::rollout::{is_correct, prepare, sample_and_score};
 use crate::run_dir::RunDir;
-use crate::sequence_batch::SequenceBatch;
 
 /// One line of `metrics.jsonl`.
 #[derive(Debug, Clone, Serialize)]
@@ -55,7 +54,6 @@ pub struct TrainSummary {
 
 pub struct Trainer {
     config: TrainConfig,
-    device: Device,
     policy: LanguageModel,
     reference: Option<LanguageModel>,
     tokenizer: ChatTokenizer,
@@ -79,7 +77,8 @@ impl Trainer {
         let tokenizer = ChatTokenizer::from_dir(&config.model.path, &policy.config.eos_token_ids)?;
         // The reference model exists only when the KL term is on (beta > 0).
         let reference = if config.algorithm.beta > 0.0 {
-            let mut r = LanguageModel::load(&config.model.path, device, dtype.kind())?;
+            let path = config.model.reference_path.as_ref().unwrap_or(&config.model.path);
+            let mut r = LanguageModel::load(path, device, dtype.kind())?;
             r.freeze();
             Some(r)
         } else {
@@ -101,7 +100,7 @@ impl Trainer {
             }),
         )?;
         tracing::info!(run_dir = %run.path.display(), threads, torch = %torch_version, params = policy.num_parameters(), "run starts");
-        Ok(Self { config, device, policy, reference, tokenizer, reward, task, optimizer, run })
+        Ok(Self { config, policy, reference, tokenizer, reward, task, optimizer, run })
     }
 
     pub fn run_dir(&self) -> &std::path::Path {
@@ -251,106 +250,25 @@ impl Trainer {
     /// One optimizer step over all samples, accumulating gradients over micro-batches.
     fn update(&mut self, samples: &[TrainSample<'_>]) -> Result<UpdateStats, TrainError> {
         let a = &self.config.algorithm;
-        let loss_fn = ClippedSurrogate {
-            eps_low: a.epsilon,
-            eps_high: a.epsilon_high.unwrap_or(a.epsilon),
-            beta: a.beta,
-            aggregation: a.loss_aggregation,
+        let settings = UpdateSettings {
+            loss: ClippedSurrogate {
+                eps_low: a.epsilon,
+                eps_high: a.epsilon_high.unwrap_or(a.epsilon),
+                beta: a.beta,
+                aggregation: a.loss_aggregation,
+            },
+            micro_batch_size: self.config.optimizer.micro_batch_size,
+            temperature: self.config.sampling.temperature,
+            pad_id: self.tokenizer.pad_id(),
+            old_from_sampler: a.num_iterations > 1,
         };
-        let normalizer = match a.loss_aggregation {
-            LossAggregation::TokenMean => samples.iter().map(|s| s.completion.len()).sum::<usize>().max(1) as f64,
-            LossAggregation::SeqMeanTokenMean => samples.len() as f64,
-        };
-        let use_sampler_logprobs = a.num_iterations > 1;
-        // Samples stay in group order so a micro-batch holds whole groups and runs each prompt once.
-        let order: Vec<usize> = (0..samples.len()).collect();
         self.optimizer.zero_grad();
-        let mut stats = UpdateStats::default();
-        let mut entropy_sum = 0.0;
-        let temperature = self.config.sampling.temperature;
-        for chunk in order.chunks(self.config.optimizer.micro_batch_size) {
-            let prompts: Vec<&[u32]> = chunk.iter().map(|&i| samples[i].prompt).collect();
-            let completions: Vec<&[u32]> = chunk.iter().map(|&i| samples[i].completion).collect();
-            let batch = SequenceBatch::new(&prompts, &completions, self.tokenizer.pad_id(), self.device);
-            let advantages =
-                Tensor::from_slice(&chunk.iter().map(|&i| samples[i].advantage as f32).collect::<Vec<_>>()).to_device(self.device);
-            let ref_logp = self
-                .reference
-                .as_ref()
-                .map(|r| tch::no_grad(|| completion_logprobs(r, &batch, temperature, false).logp));
-            let current = completion_logprobs(&self.policy, &batch, temperature, true);
-            let old_logp = if use_sampler_logprobs {
-                let old: Vec<&[f32]> = chunk.iter().map(|&i| samples[i].old_logprobs).collect();
-                batch.pad_values(&old, self.device)
-            } else {
-                current.logp.detach()
-            };
-            let inputs = SurrogateInputs {
-                logp: &current.logp,
-                old_logp: &old_logp,
-                advantages: &advantages,
-                mask: &batch.completion_mask,
-                ref_logp: ref_logp.as_ref(),
-            };
-            let (loss, s) = loss_fn.loss(&inputs, normalizer);
-            loss.backward();
-            stats.loss += loss.double_value(&[]);
-            stats.surrogate.tokens += s.tokens;
-            stats.surrogate.clipped_tokens += s.clipped_tokens;
-            stats.surrogate.kl_sum += s.kl_sum;
-            entropy_sum += (&current.entropy * &batch.completion_mask).sum(Kind::Double).double_value(&[]);
-        }
+        let mut stats = accumulate_policy_gradients(&self.policy, self.reference.as_ref(), samples, &settings);
         stats.grad_norm = clip_grad_norm(&self.policy.vs, self.config.optimizer.max_grad_norm);
         self.optimizer.step();
         self.optimizer.zero_grad();
-        stats.entropy_mean = entropy_sum / stats.surrogate.tokens.max(1.0);
         Ok(stats)
     }
-}
-
-#[derive(Default)]
-struct UpdateStats {
-    loss: f64,
-    grad_norm: f64,
-    entropy_mean: f64,
-    surrogate: SurrogateStats,
-}
-
-/// A completion flattened out of its group with its advantage.
-struct TrainSample<'a> {
-    prompt: &'a [u32],
-    completion: &'a [u32],
-    old_logprobs: &'a [f32],
-    advantage: f64,
-}
-
-fn flatten<'a>(groups: &'a [ScoredGroup], advantages: &[f64]) -> Vec<TrainSample<'a>> {
-    groups
-        .iter()
-        .flat_map(|g| g.completions.iter().map(move |c| (g, c)))
-        .zip(advantages)
-        .map(|((g, c), &advantage)| TrainSample {
-            prompt: &g.prompt.ids,
-            completion: &c.token_ids,
-            old_logprobs: &c.logprobs,
-            advantage,
-        })
-        .collect()
-}
-
-/// Scales gradients so their global L2 norm is at most `max_norm`; returns the norm before scaling.
-fn clip_grad_norm(vs: &nn::VarStore, max_norm: f64) -> f64 {
-    tch::no_grad(|| {
-        let grads: Vec<Tensor> = vs.trainable_variables().iter().map(|v| v.grad()).filter(|g| g.defined()).collect();
-        let total: f64 = grads.iter().map(|g| g.square().sum(Kind::Double).double_value(&[])).sum::<f64>().sqrt();
-        if total.is_finite() && total > max_norm {
-            let scale = max_norm / (total + 1e-6);
-            for g in &grads {
-                let _ = g.shallow_clone().g_mul_scalar_(scale);
-            }
-        }
-        total
-    })
 }
 
 /// Mixes a 64-bit value (SplitMix64 finaliser): seeds derived from nearby integers become unrelated.
