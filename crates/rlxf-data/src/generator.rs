@@ -55,6 +55,13 @@ pub(crate) struct Common {
 const MAX_ATTEMPTS: u32 = 1_000_000;
 
 impl Common {
+    /// The shared settings of a generator of `kind`, validated.
+    pub fn new(kind: &'static str, seed: u64, instruction: &str, held_out_fraction: f64) -> Result<Self, DataError> {
+        let common = Self { kind, seed, instruction: instruction.to_string(), held_out_fraction };
+        common.validate()?;
+        Ok(common)
+    }
+
     pub fn validate(&self) -> Result<(), DataError> {
         let f = self.held_out_fraction;
         if !(0.001..=0.999).contains(&f) {

@@ -204,8 +204,13 @@ impl Metadata {
         self.opt_str(key)?.ok_or_else(|| self.missing(key))
     }
 
-    /// An array whose every element is a string (token lists, merges).
-    pub fn opt_str_array(&self, key: &str) -> Result<Option<Vec<&str>>, GgufError> {
+    /// An array whose every element converts with `convert` (named `expected` in errors).
+    fn opt_typed_array<'a, T>(
+        &'a self,
+        key: &str,
+        expected: &str,
+        convert: impl Fn(&'a MetaValue) -> Option<T>,
+    ) -> Result<Option<Vec<T>>, GgufError> {
         let Some(items) = self.opt_array(key)? else {
             return Ok(None);
         };
@@ -213,54 +218,26 @@ impl Metadata {
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                v.as_str().ok_or_else(|| {
-                    self.bad(
-                        key,
-                        format!("element {i} is {}, expected string", v.type_name()),
-                    )
+                convert(v).ok_or_else(|| {
+                    self.bad(key, format!("element {i} is {}, expected {expected}", v.type_name()))
                 })
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
+    }
+
+    /// An array whose every element is a string (token lists, merges).
+    pub fn opt_str_array(&self, key: &str) -> Result<Option<Vec<&str>>, GgufError> {
+        self.opt_typed_array(key, "string", |v| v.as_str())
     }
 
     /// An array whose every element is an integer (token types).
     pub fn opt_int_array(&self, key: &str) -> Result<Option<Vec<i64>>, GgufError> {
-        let Some(items) = self.opt_array(key)? else {
-            return Ok(None);
-        };
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                v.as_i64().ok_or_else(|| {
-                    self.bad(
-                        key,
-                        format!("element {i} is {}, expected integer", v.type_name()),
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
+        self.opt_typed_array(key, "integer", |v| v.as_i64())
     }
 
     /// An array whose every element is a float (SentencePiece scores).
     pub fn opt_f64_array(&self, key: &str) -> Result<Option<Vec<f64>>, GgufError> {
-        let Some(items) = self.opt_array(key)? else {
-            return Ok(None);
-        };
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                v.as_f64().ok_or_else(|| {
-                    self.bad(
-                        key,
-                        format!("element {i} is {}, expected float", v.type_name()),
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
+        self.opt_typed_array(key, "float", |v| v.as_f64())
     }
 }

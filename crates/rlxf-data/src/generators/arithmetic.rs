@@ -80,13 +80,7 @@ impl Arithmetic {
                 "list at least one of \"+\", \"-\", \"*\"",
             ));
         }
-        let common = Common {
-            kind: KIND,
-            seed: config.seed,
-            instruction: config.instruction.clone(),
-            held_out_fraction: config.held_out_fraction,
-        };
-        common.validate()?;
+        let common = Common::new(KIND, config.seed, &config.instruction, config.held_out_fraction)?;
         let lo = if config.digits == 1 {
             0
         } else {

@@ -61,13 +61,7 @@ impl Countdown {
                 format!("use at least max_number ({})", config.max_number),
             ));
         }
-        let common = Common {
-            kind: KIND,
-            seed: config.seed,
-            instruction: config.instruction.clone(),
-            held_out_fraction: config.held_out_fraction,
-        };
-        common.validate()?;
+        let common = Common::new(KIND, config.seed, &config.instruction, config.held_out_fraction)?;
         // Smallest space: 2 numbers from 1..=2, i.e. a handful of multisets; check it.
         let size = config
             .max_number

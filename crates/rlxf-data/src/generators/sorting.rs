@@ -78,13 +78,7 @@ impl Sorting {
     pub fn new(config: SortingConfig) -> Result<Self, DataError> {
         check_range(KIND, "length", config.length, 2, 50)?;
         check_range(KIND, "max_value", config.max_value, 1, 1_000_000_000)?;
-        let common = Common {
-            kind: KIND,
-            seed: config.seed,
-            instruction: config.instruction.clone(),
-            held_out_fraction: config.held_out_fraction,
-        };
-        common.validate()?;
+        let common = Common::new(KIND, config.seed, &config.instruction, config.held_out_fraction)?;
         let values = config.max_value + 1;
         let size = values.checked_pow(config.length).unwrap_or(u64::MAX);
         let n = config.length as usize;

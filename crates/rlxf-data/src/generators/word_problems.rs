@@ -219,13 +219,7 @@ impl WordProblems {
                 "list at least one of \"+\", \"-\", \"*\", \"/\"",
             ));
         }
-        let common = Common {
-            kind: KIND,
-            seed: config.seed,
-            instruction: config.instruction.clone(),
-            held_out_fraction: config.held_out_fraction,
-        };
-        common.validate()?;
+        let common = Common::new(KIND, config.seed, &config.instruction, config.held_out_fraction)?;
         // The space is far beyond the enumeration limit (10 scenarios × 56 starts × 29+ choices
         // per step), so both splits are always populated.
         Ok(Self { config, common })
