@@ -35,7 +35,7 @@ fn std_unbiased(xs: &[f64]) -> f64 {
 /// Advantages for `rewards` laid out as consecutive groups of `group_size`.
 /// `eps` keeps the division finite for constant groups (whose centred rewards are all zero anyway).
 pub fn group_normalized(rewards: &[f64], group_size: usize, scaling: AdvantageScaling, eps: f64) -> (Vec<f64>, GroupStats) {
-    assert!(group_size > 0 && rewards.len() % group_size == 0, "rewards must form whole groups");
+    assert!(group_size > 0 && rewards.len().is_multiple_of(group_size), "rewards must form whole groups");
     let batch_std = std_unbiased(rewards);
     let mut advantages = Vec::with_capacity(rewards.len());
     let mut informative = 0usize;

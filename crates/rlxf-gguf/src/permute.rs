@@ -12,7 +12,7 @@
 /// For every HF row `r` of a Q/K projection with `rows` rows and `n_head` heads, the GGUF row
 /// holding it. `None` when the rows do not split into heads of even size.
 pub fn unpermute_source_rows(rows: usize, n_head: usize) -> Option<Vec<usize>> {
-    if n_head == 0 || rows % n_head != 0 || (rows / n_head) % 2 != 0 {
+    if n_head == 0 || !rows.is_multiple_of(n_head) || !(rows / n_head).is_multiple_of(2) {
         return None;
     }
     let head_dim = rows / n_head;

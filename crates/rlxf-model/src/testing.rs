@@ -38,10 +38,19 @@ pub fn tiny_model(arch: &str, seed: u64, dir: &Path) -> Result<(), String> {
 
 /// The SmolLM2-135M-Instruct folder made by scripts/fetch-models.sh.
 pub fn smollm_dir() -> Result<PathBuf, String> {
-    let dir = repo_root().join("models/smollm2-135m-instruct");
+    fetched_model("smollm2-135m-instruct", "scripts/fetch-models.sh")
+}
+
+/// The Qwen2.5-Coder-0.5B-Instruct folder made by `scripts/fetch-models.sh --qwen`.
+pub fn qwen_dir() -> Result<PathBuf, String> {
+    fetched_model("qwen2.5-coder-0.5b-instruct", "scripts/fetch-models.sh --qwen")
+}
+
+fn fetched_model(name: &str, fetch: &str) -> Result<PathBuf, String> {
+    let dir = repo_root().join("models").join(name);
     if dir.join("model.safetensors").exists() {
         Ok(dir)
     } else {
-        Err(format!("{} missing: run scripts/fetch-models.sh", dir.display()))
+        Err(format!("{} missing: run {fetch}", dir.display()))
     }
 }

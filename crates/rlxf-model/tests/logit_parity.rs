@@ -61,16 +61,25 @@ fn save_then_load_round_trips_exactly() {
 #[test]
 #[ignore = "needs models: run scripts/fetch-models.sh (scripts/test.sh does)"]
 fn smollm2_matches_transformers() {
+    check_real_model(&rlxf_model::testing::smollm_dir().unwrap(), "SmolLM2");
+}
+
+#[test]
+#[ignore = "needs models: run scripts/fetch-models.sh --qwen (scripts/test.sh does)"]
+fn qwen25_coder_matches_transformers() {
+    check_real_model(&rlxf_model::testing::qwen_dir().unwrap(), "Qwen2.5-Coder-0.5B");
+}
+
+fn check_real_model(dir: &std::path::Path, label: &str) {
     tch::set_num_threads(2);
-    let dir = rlxf_model::testing::smollm_dir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let file = out.path().join("smollm.safetensors");
+    let file = out.path().join("reference.safetensors");
     rlxf_model::testing::run_reference(&["--model", dir.to_str().unwrap(), "--out", file.to_str().unwrap()]).unwrap();
     let reference = read_reference(&file);
-    let model = LanguageModel::load(&dir, Device::Cpu, Kind::Float).unwrap();
+    let model = LanguageModel::load(dir, Device::Cpu, Kind::Float).unwrap();
     let logits = tch::no_grad(|| model.logits(&reference["input_ids"], &reference["attention_mask"]));
     let diff = max_diff_on_valid(&logits, &reference["logits"], &reference["attention_mask"]);
-    assert!(diff <= 1e-4, "SmolLM2: max abs logit diff {diff} > 1e-4");
+    assert!(diff <= 1e-4, "{label}: max abs logit diff {diff} > 1e-4");
 }
 
 #[test]

@@ -205,7 +205,7 @@ impl TrainConfig {
         if a.group_size < 2 {
             return bad(format!("algorithm.group_size = {} must be at least 2: GRPO compares completions within a group", a.group_size));
         }
-        if !(a.epsilon > 0.0 && a.epsilon < 1.0) || a.epsilon_high.is_some_and(|e| !(e > 0.0)) {
+        if !(a.epsilon > 0.0 && a.epsilon < 1.0) || a.epsilon_high.is_some_and(|e| !positive(e)) {
             return bad("algorithm.epsilon must be in (0, 1) and epsilon_high > 0".into());
         }
         if a.beta < 0.0 || a.num_iterations == 0 {
@@ -213,13 +213,13 @@ impl TrainConfig {
         }
         let o = &self.optimizer;
         let samples = self.samples_per_step();
-        if o.micro_batch_size == 0 || samples % o.micro_batch_size != 0 {
+        if o.micro_batch_size == 0 || !samples.is_multiple_of(o.micro_batch_size) {
             return bad(format!(
                 "optimizer.micro_batch_size = {} must divide the {samples} samples per step (prompts_per_step x group_size)",
                 o.micro_batch_size
             ));
         }
-        if !(o.lr > 0.0 && o.lr.is_finite()) || !(o.max_grad_norm > 0.0) {
+        if !positive(o.lr) || !positive(o.max_grad_norm) {
             return bad("optimizer.lr and optimizer.max_grad_norm must be positive".into());
         }
         self.sampling.validate().map_err(|m| ConfigError::Invalid(format!("sampling: {m}")))?;
@@ -254,6 +254,11 @@ impl TrainConfig {
         self.data.task.build().map_err(|e| ConfigError::Invalid(format!("data.task: {e}")))?;
         Ok(())
     }
+}
+
+/// False for zero, negatives, NaN and infinity.
+fn positive(x: f64) -> bool {
+    x > 0.0 && x.is_finite()
 }
 
 fn one_line(s: &str) -> String {

@@ -46,7 +46,7 @@ impl ClippedSurrogate {
             let d = ref_logp - x.logp;
             let kl = d.exp() - &d - 1.0;
             kl_sum = (&kl * x.mask).sum(Kind::Double).double_value(&[]);
-            per_token = per_token + kl * self.beta;
+            per_token += kl * self.beta;
         }
         let masked = per_token * x.mask;
         let loss = match self.aggregation {

@@ -157,8 +157,8 @@ impl Trainer {
             if bar.is_hidden() {
                 eprintln!("step {step}/{steps} {line} ({:.0} s)", metrics.step_seconds);
             }
-            bar.set_message(line);
             bar.inc(1);
+            bar.set_message(line);
         }
         bar.finish();
         let train_seconds = train_start.elapsed().as_secs_f64();

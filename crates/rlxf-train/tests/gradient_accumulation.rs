@@ -32,7 +32,7 @@ fn check(aggregation: LossAggregation, with_reference: bool) {
     });
     let prompts: [&[u32]; 2] = [&[10, 20, 30, 40], &[7, 8]];
     let completions: [&[u32]; 6] = [&[1, 2, 3], &[4], &[5, 6, 7, 8, 9], &[11, 12], &[13, 14, 15], &[16]];
-    let logprobs = vec![-1.0f32; 5];
+    let logprobs = [-1.0f32; 5];
     let samples: Vec<TrainSample<'_>> = completions
         .iter()
         .enumerate()

@@ -241,7 +241,7 @@ impl WordProblems {
                 (q * 2 <= MAX_QUANTITY).then(|| rng.random_range(2..=4.min(MAX_QUANTITY / q)))
             }
             StepOp::Div => {
-                let divisors: Vec<u64> = (2..=9).filter(|d| q % d == 0).collect();
+                let divisors: Vec<u64> = (2..=9).filter(|d| q.is_multiple_of(*d)).collect();
                 divisors.choose(rng).copied()
             }
         }

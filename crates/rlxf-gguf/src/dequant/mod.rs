@@ -38,7 +38,7 @@ pub fn dequantize(qtype: GgmlType, src: &[u8], dst: &mut [f32]) -> Result<(), De
         .block_geometry()
         .ok_or(DequantError::Unsupported(qtype))?;
     let (block, size) = (block as usize, size as usize);
-    let fits = dst.len() % block == 0 && src.len() == dst.len() / block * size;
+    let fits = dst.len().is_multiple_of(block) && src.len() == dst.len() / block * size;
     if !fits {
         return Err(DequantError::Length {
             qtype,
