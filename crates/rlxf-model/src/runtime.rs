@@ -89,6 +89,11 @@ pub fn check_torch_version() -> Result<String> {
     else {
         return Ok(format!("{EXPECTED_TORCH_VERSION} (assumed: loaded libtorch not found in /proc/self/maps)"));
     };
+    check_version_of(&lib)
+}
+
+/// Checks the version of the libtorch whose `libtorch_cpu.so` is at `lib`.
+fn check_version_of(lib: &std::path::Path) -> Result<String> {
     let root = lib.parent().and_then(|p| p.parent()).map(|p| p.to_path_buf()).unwrap_or_default();
     let version = read_version(&root).ok_or_else(|| {
         ModelError::Invalid(format!("cannot read the version of the libtorch loaded from {}", lib.display()))
@@ -113,4 +118,35 @@ fn read_version(torch_root: &std::path::Path) -> Option<String> {
         }
     }
     std::fs::read_to_string(torch_root.join("build-version")).ok().map(|s| s.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake_torch(version_py: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("lib")).unwrap();
+        std::fs::write(dir.path().join("version.py"), version_py).unwrap();
+        let lib = dir.path().join("lib/libtorch_cpu.so");
+        (dir, lib)
+    }
+
+    #[test]
+    fn accepts_2_11_with_any_build_suffix() {
+        let (_d, lib) = fake_torch("__version__ = '2.11.0+cu130'\ngit_version = 'x'\n");
+        assert_eq!(check_version_of(&lib).unwrap(), "2.11.0+cu130");
+    }
+
+    #[test]
+    fn rejects_other_versions_with_the_fix() {
+        let (_d, lib) = fake_torch("__version__ = '2.13.0+cpu'\n");
+        let e = check_version_of(&lib).unwrap_err().to_string();
+        assert!(e.contains("2.13.0+cpu") && e.contains("2.11.0") && e.contains("LD_LIBRARY_PATH"), "{e}");
+    }
+
+    #[test]
+    fn the_loaded_libtorch_is_2_11() {
+        assert!(check_torch_version().unwrap().starts_with("2.11.0"));
+    }
 }
