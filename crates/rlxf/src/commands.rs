@@ -44,6 +44,34 @@ pub fn import_gguf(gguf: &Path, out_dir: &Path, dtype: &str) -> Result<()> {
     Ok(())
 }
 
+pub fn verify(prediction: &str, gold: &str, extraction: &str, raw: bool) -> Result<()> {
+    use rlxf_rewards::math::{compare, parse_number, Parsed};
+    use rlxf_rewards::{ExtractionPolicy, MathOptions};
+
+    let policy: ExtractionPolicy = extraction.parse().map_err(|e| anyhow::anyhow!("--extraction {extraction}: {e}"))?;
+    let extracted = if raw { Some(("raw", prediction)) } else { policy.extract(prediction).map(|e| (e.rule.name(), e.answer)) };
+    let opts = MathOptions::default();
+    let parsed = |s: &str| match parse_number(s, &opts) {
+        Parsed::Value(v) => serde_json::json!({"value": v.to_string()}),
+        Parsed::Unparseable(why) => serde_json::json!({"unparseable": why.to_string(), "normalized": rlxf_rewards::math::normalize_text(s)}),
+    };
+    let report = match extracted {
+        Some((rule, answer)) => {
+            let verdict = compare(answer, gold, &opts);
+            serde_json::json!({
+                "equal": verdict.equal,
+                "method": verdict.method.to_string(),
+                "extracted": {"rule": rule, "answer": answer},
+                "prediction": parsed(answer),
+                "gold": parsed(gold),
+            })
+        }
+        None => serde_json::json!({"equal": false, "method": "no_answer", "extracted": null, "gold": parsed(gold)}),
+    };
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
 pub fn generate(
     model_dir: &Path,
     prompts: &[String],

@@ -37,6 +37,20 @@ enum Command {
         #[arg(long, default_value = "bf16")]
         dtype: String,
     },
+    /// Check one predicted answer against a reference: prints the extracted answer, both parsed
+    /// forms and the verdict as JSON.
+    Verify {
+        /// A model completion (the answer is extracted from it) or, with --raw, the answer itself.
+        prediction: String,
+        /// The reference answer.
+        gold: String,
+        /// Extraction rules, e.g. `standard`, `boxed`, `boxed_then_last_number`.
+        #[arg(long, default_value = "standard")]
+        extraction: String,
+        /// Compare the prediction as given, without extracting an answer from it.
+        #[arg(long)]
+        raw: bool,
+    },
     /// Sample completions for prompts from a model folder (a quick check of a model or checkpoint).
     Generate {
         #[arg(long)]
@@ -67,6 +81,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train { config, overrides, dry_run } => commands::train(config, &overrides, dry_run),
         Command::ImportGguf { gguf, out_dir, dtype } => commands::import_gguf(&gguf, &out_dir, &dtype),
+        Command::Verify { prediction, gold, extraction, raw } => commands::verify(&prediction, &gold, &extraction, raw),
         Command::Generate { model, prompts, max_new_tokens, temperature, seed, device, threads } => {
             commands::generate(&model, &prompts, max_new_tokens, temperature, seed, &device, threads)
         }
