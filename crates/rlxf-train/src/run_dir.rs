@@ -11,6 +11,17 @@ use crate::error::TrainError;
 pub struct RunDir {
     pub path: PathBuf,
     metrics: BufWriter<File>,
+    samples: BufWriter<File>,
+}
+
+fn create_file(path: &Path) -> Result<BufWriter<File>, TrainError> {
+    File::create(path).map(BufWriter::new).map_err(|e| TrainError::io(path, e))
+}
+
+/// Appends one JSON line and flushes, so a crash loses at most the current step.
+fn append_line<T: Serialize>(out: &mut BufWriter<File>, path: &Path, record: &T) -> Result<(), TrainError> {
+    let line = serde_json::to_string(record).map_err(|e| TrainError::Other(e.to_string()))?;
+    writeln!(out, "{line}").and_then(|_| out.flush()).map_err(|e| TrainError::io(path, e))
 }
 
 impl RunDir {
@@ -23,16 +34,19 @@ impl RunDir {
         std::fs::create_dir_all(&path).map_err(|e| TrainError::io(&path, e))?;
         let config_path = path.join("config.toml");
         std::fs::write(&config_path, resolved_config).map_err(|e| TrainError::io(&config_path, e))?;
-        let metrics_path = path.join("metrics.jsonl");
-        let metrics = File::create(&metrics_path).map_err(|e| TrainError::io(&metrics_path, e))?;
-        Ok(Self { path, metrics: BufWriter::new(metrics) })
+        let metrics = create_file(&path.join("metrics.jsonl"))?;
+        let samples = create_file(&path.join("samples.jsonl"))?;
+        Ok(Self { path, metrics, samples })
     }
 
-    /// Appends one JSON line and flushes, so a crash loses at most the current step.
+    /// One line of `metrics.jsonl`.
     pub fn log_metrics<T: Serialize>(&mut self, record: &T) -> Result<(), TrainError> {
-        let line = serde_json::to_string(record).map_err(|e| TrainError::Other(e.to_string()))?;
-        let path = self.path.join("metrics.jsonl");
-        writeln!(self.metrics, "{line}").and_then(|_| self.metrics.flush()).map_err(|e| TrainError::io(&path, e))
+        append_line(&mut self.metrics, &self.path.join("metrics.jsonl"), record)
+    }
+
+    /// One line of `samples.jsonl` (example completions of a step).
+    pub fn log_samples<T: Serialize>(&mut self, record: &T) -> Result<(), TrainError> {
+        append_line(&mut self.samples, &self.path.join("samples.jsonl"), record)
     }
 
     pub fn write_jsonl<T: Serialize>(&self, name: &str, rows: &[T]) -> Result<(), TrainError> {

@@ -16,7 +16,7 @@ use crate::error::TrainError;
 use crate::evaluation::{evaluate, EvalResult};
 use crate::policy_loss::ClippedSurrogate;
 use crate::policy_update::{accumulate_policy_gradients, clip_grad_norm, flatten, TrainSample, UpdateSettings, UpdateStats};
-use crate::rollout::{is_correct, prepare, sample_and_score};
+use crate::rollout::{is_correct, prepare, sample_and_score, ScoredGroup};
 use crate::run_dir::RunDir;
 
 /// One line of `metrics.jsonl`.
@@ -214,6 +214,7 @@ impl Trainer {
             self.sample_seed(step, p, g)
         })?;
         let generation_seconds = gen_start.elapsed().as_secs_f64();
+        self.run.log_samples(&best_and_worst(step, &groups))?;
         let rewards: Vec<f64> = groups.iter().flat_map(|g| g.scores.iter().map(|s| s.value)).collect();
         let (advantages, group_stats) = group_normalized(&rewards, a.group_size, a.scale_rewards, 1e-4);
         let samples = flatten(&groups, &advantages);
@@ -269,6 +270,25 @@ impl Trainer {
         self.optimizer.zero_grad();
         Ok(stats)
     }
+}
+
+/// The highest- and lowest-reward completions of a step, for reading what the policy does.
+fn best_and_worst(step: usize, groups: &[ScoredGroup]) -> serde_json::Value {
+    let all: Vec<(&ScoredGroup, usize)> = groups.iter().flat_map(|g| (0..g.completions.len()).map(move |i| (g, i))).collect();
+    let reward = |&(g, i): &(&ScoredGroup, usize)| g.scores[i].value;
+    let describe = |(g, i): (&ScoredGroup, usize)| {
+        serde_json::json!({
+            "id": g.prompt.problem.id,
+            "prompt": g.prompt.problem.prompt,
+            "answer": g.prompt.problem.answer,
+            "completion": g.completions[i].text,
+            "reward": g.scores[i].value,
+            "components": g.scores[i].components,
+        })
+    };
+    let best = all.iter().copied().max_by(|a, b| reward(a).total_cmp(&reward(b)));
+    let worst = all.iter().copied().min_by(|a, b| reward(a).total_cmp(&reward(b)));
+    serde_json::json!({"step": step, "best": best.map(describe), "worst": worst.map(describe)})
 }
 
 /// Mixes a 64-bit value (SplitMix64 finaliser): seeds derived from nearby integers become unrelated.

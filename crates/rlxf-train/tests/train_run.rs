@@ -45,7 +45,7 @@ fn run_writes_folder_and_is_deterministic() {
     let runs = tempfile::tempdir().unwrap();
     let a = runs.path().join("a");
     let summary = Trainer::new(tiny_config(model.path(), &a, &[])).unwrap().train().unwrap();
-    for file in ["config.toml", "environment.json", "metrics.jsonl", "eval_before.jsonl", "eval_after.jsonl", "summary.json"] {
+    for file in ["config.toml", "environment.json", "metrics.jsonl", "samples.jsonl", "eval_before.jsonl", "eval_after.jsonl", "summary.json"] {
         assert!(a.join(file).exists(), "{file} missing from the run folder");
     }
     assert!(a.join("final/model.safetensors").exists() && a.join("final/tokenizer.json").exists());
@@ -56,6 +56,10 @@ fn run_writes_folder_and_is_deterministic() {
         assert!(line["entropy"].as_f64().unwrap() > 0.0);
     }
     assert_eq!(summary.before.problems, 4);
+    let samples: Vec<serde_json::Value> =
+        std::fs::read_to_string(a.join("samples.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(samples.len(), 2);
+    assert!(samples[0]["best"]["reward"].as_f64().unwrap() >= samples[0]["worst"]["reward"].as_f64().unwrap());
     // The saved policy loads and differs from the start (lr 1e-3 moves it).
     let start = rlxf_model::LanguageModel::load(model.path(), tch::Device::Cpu, tch::Kind::Float).unwrap();
     let end = rlxf_model::LanguageModel::load(&a.join("final"), tch::Device::Cpu, tch::Kind::Float).unwrap();
