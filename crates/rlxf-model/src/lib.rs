@@ -8,6 +8,7 @@ pub mod kv_cache;
 mod layers;
 pub mod mask;
 pub mod model;
+pub mod prompt_sharing;
 mod rope;
 pub mod runtime;
 pub mod sampler;

@@ -8,6 +8,7 @@ use tch::{Device, Kind, Tensor};
 use crate::error::{ModelError, Result};
 use crate::mask::causal_mask;
 use crate::model::LanguageModel;
+use crate::prompt_sharing::distinct_prompts;
 use crate::token_choice::choose;
 use crate::tokenizer::ChatTokenizer;
 
@@ -80,7 +81,8 @@ impl<'a> Sampler<'a> {
             });
         }
         // Samples of one group share their prompt: run the prompt once and copy its cache rows.
-        let (unique, row_to_unique) = dedup_prompts(requests);
+        let prompts: Vec<&[u32]> = requests.iter().map(|r| r.prompt_ids.as_slice()).collect();
+        let (unique, row_to_unique) = distinct_prompts(&prompts);
         let u = unique.len() as i64;
         let unique_rows = Tensor::from_slice(&unique.iter().map(|&i| i as i64).collect::<Vec<_>>()).to_device(device);
         let ids = Tensor::from_slice(&ids).view([b, prompt_len]).to_device(device).index_select(0, &unique_rows);
@@ -176,24 +178,6 @@ impl<'a> Sampler<'a> {
             finish: row.finish.unwrap_or(FinishReason::Length),
         })
     }
-}
-
-/// Indices of the first request of each distinct prompt, and for every request the position of its
-/// prompt among those.
-fn dedup_prompts(requests: &[GenerationRequest]) -> (Vec<usize>, Vec<i64>) {
-    let mut first_of: std::collections::HashMap<&[u32], i64> = std::collections::HashMap::new();
-    let mut unique = Vec::new();
-    let row_to_unique = requests
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            *first_of.entry(r.prompt_ids.as_slice()).or_insert_with(|| {
-                unique.push(i);
-                unique.len() as i64 - 1
-            })
-        })
-        .collect();
-    (unique, row_to_unique)
 }
 
 impl Generator for Sampler<'_> {

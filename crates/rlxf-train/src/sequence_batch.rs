@@ -2,8 +2,7 @@
 //! Each distinct prompt appears once (left-padded); completions are right-padded and point at their
 //! prompt, so a group's prompt is computed once per micro-batch.
 
-use std::collections::HashMap;
-
+use rlxf_model::prompt_sharing::distinct_prompts;
 use tch::{Device, Kind, Tensor};
 
 pub struct SequenceBatch {
@@ -25,17 +24,8 @@ pub struct SequenceBatch {
 impl SequenceBatch {
     /// `prompts[i]` and `completions[i]` belong to sample i; equal prompts are stored once.
     pub fn new(prompts: &[&[u32]], completions: &[&[u32]], pad_id: u32, device: Device) -> Self {
-        let mut index_of: HashMap<&[u32], i64> = HashMap::new();
-        let mut unique: Vec<&[u32]> = Vec::new();
-        let prompt_of: Vec<i64> = prompts
-            .iter()
-            .map(|p| {
-                *index_of.entry(p).or_insert_with(|| {
-                    unique.push(p);
-                    unique.len() as i64 - 1
-                })
-            })
-            .collect();
+        let (first, prompt_of) = distinct_prompts(prompts);
+        let unique: Vec<&[u32]> = first.iter().map(|&i| prompts[i]).collect();
         let p = unique.iter().map(|x| x.len()).max().unwrap_or(0);
         let mut prompt_ids = vec![pad_id as i64; unique.len() * p];
         let mut prompt_valid = vec![0i64; unique.len() * p];
