@@ -63,7 +63,10 @@ impl Checkpoint {
 
 impl CheckpointStore {
     pub fn new(run_dir: &Path, keep_last: usize) -> Self {
-        Self { dir: run_dir.join("checkpoints"), keep_last: keep_last.max(1) }
+        Self {
+            dir: run_dir.join("checkpoints"),
+            keep_last: keep_last.max(1),
+        }
     }
 
     fn folder_name(step: usize) -> String {
@@ -79,7 +82,9 @@ impl CheckpointStore {
         write_payload: impl FnOnce(&Path) -> Result<(), TrainError>,
     ) -> Result<PathBuf, TrainError> {
         let final_path = self.dir.join(Self::folder_name(state.step));
-        let partial = self.dir.join(format!("{}{PARTIAL_SUFFIX}", Self::folder_name(state.step)));
+        let partial = self
+            .dir
+            .join(format!("{}{PARTIAL_SUFFIX}", Self::folder_name(state.step)));
         for stale in [&partial, &final_path] {
             if stale.exists() {
                 std::fs::remove_dir_all(stale).map_err(|e| TrainError::io(stale, e))?;
@@ -104,7 +109,10 @@ impl CheckpointStore {
         for entry in std::fs::read_dir(&self.dir).map_err(|e| TrainError::io(&self.dir, e))? {
             let entry = entry.map_err(|e| TrainError::io(&self.dir, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(step) = name.strip_prefix("step-").and_then(|s| s.parse::<usize>().ok()) {
+            if let Some(step) = name
+                .strip_prefix("step-")
+                .and_then(|s| s.parse::<usize>().ok())
+            {
                 found.push((step, entry.path()));
             }
         }
@@ -126,7 +134,10 @@ impl CheckpointStore {
             match verify(&path) {
                 Ok(state) => return Ok(Some(Checkpoint { path, state })),
                 Err(reason) => {
-                    eprintln!("warning: checkpoint {} is unusable ({reason}); trying the previous one", path.display());
+                    eprintln!(
+                        "warning: checkpoint {} is unusable ({reason}); trying the previous one",
+                        path.display()
+                    );
                     tracing::warn!(checkpoint = %path.display(), %reason, "skipping corrupt checkpoint");
                 }
             }
@@ -138,20 +149,25 @@ impl CheckpointStore {
 /// Checks every file against the manifest and that no listed file is missing or extra.
 fn verify(path: &Path) -> Result<TrainerState, String> {
     let manifest_path = path.join(MANIFEST);
-    let text = std::fs::read_to_string(&manifest_path).map_err(|e| format!("no readable {MANIFEST}: {e}"))?;
-    let expected: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|e| format!("{MANIFEST} is not valid: {e}"))?;
+    let text = std::fs::read_to_string(&manifest_path)
+        .map_err(|e| format!("no readable {MANIFEST}: {e}"))?;
+    let expected: BTreeMap<String, String> =
+        serde_json::from_str(&text).map_err(|e| format!("{MANIFEST} is not valid: {e}"))?;
     let actual = hash_tree(path).map_err(|e| e.to_string())?;
     for (file, hash) in &expected {
         match actual.get(file) {
             None => return Err(format!("{file} is missing")),
-            Some(h) if h != hash => return Err(format!("{file} does not match its recorded SHA-256")),
+            Some(h) if h != hash => {
+                return Err(format!("{file} does not match its recorded SHA-256"))
+            }
             Some(_) => {}
         }
     }
     if let Some(extra) = actual.keys().find(|k| !expected.contains_key(*k)) {
         return Err(format!("{extra} is not in the manifest"));
     }
-    let state_text = std::fs::read_to_string(path.join(STATE)).map_err(|e| format!("no readable {STATE}: {e}"))?;
+    let state_text = std::fs::read_to_string(path.join(STATE))
+        .map_err(|e| format!("no readable {STATE}: {e}"))?;
     serde_json::from_str(&state_text).map_err(|e| format!("{STATE} is not valid: {e}"))
 }
 
@@ -166,7 +182,11 @@ fn hash_tree(root: &Path) -> Result<BTreeMap<String, String>, TrainError> {
                 pending.push(path);
                 continue;
             }
-            let relative = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().into_owned();
+            let relative = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .into_owned();
             if relative != MANIFEST {
                 out.insert(relative, sha256_file(&path)?);
             }
@@ -215,7 +235,14 @@ mod tests {
             metrics_lines: step,
             samples_lines: step,
             train_seconds: 1.0,
-            before: EvalResult { accuracy: 0.5, mean_reward: 0.5, mean_tokens: 3.0, problems: 2, seconds: 0.1, samples: vec![] },
+            before: EvalResult {
+                accuracy: 0.5,
+                mean_reward: 0.5,
+                mean_tokens: 3.0,
+                problems: 2,
+                seconds: 0.1,
+                samples: vec![],
+            },
             kl_coef: 0.0,
         }
     }
@@ -234,14 +261,28 @@ mod tests {
         for step in 1..=3 {
             store.save(&state(step), payload("weights")).unwrap();
         }
-        let names: Vec<usize> = store.listed().unwrap().into_iter().map(|(s, _)| s).collect();
+        let names: Vec<usize> = store
+            .listed()
+            .unwrap()
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
         assert_eq!(names, vec![3, 2], "only the newest two are kept");
         assert_eq!(store.latest_valid().unwrap().unwrap().state.step, 3);
         // Flip the newest checkpoint's weights: it must be detected, and step 2 used.
-        std::fs::write(run.path().join("checkpoints/step-000003/policy/weights.bin"), "weightz").unwrap();
+        std::fs::write(
+            run.path()
+                .join("checkpoints/step-000003/policy/weights.bin"),
+            "weightz",
+        )
+        .unwrap();
         assert_eq!(store.latest_valid().unwrap().unwrap().state.step, 2);
         // A missing file is detected too.
-        std::fs::remove_file(run.path().join("checkpoints/step-000002/trainer_state.json")).unwrap();
+        std::fs::remove_file(
+            run.path()
+                .join("checkpoints/step-000002/trainer_state.json"),
+        )
+        .unwrap();
         assert!(store.latest_valid().unwrap().is_none());
     }
 
@@ -250,7 +291,9 @@ mod tests {
         let run = tempfile::tempdir().unwrap();
         let store = CheckpointStore::new(run.path(), 2);
         store.save(&state(1), payload("a")).unwrap();
-        let failed = store.save(&state(2), |_dir: &Path| Err(TrainError::Other("disk full".into())));
+        let failed = store.save(&state(2), |_dir: &Path| {
+            Err(TrainError::Other("disk full".into()))
+        });
         assert!(failed.is_err());
         assert!(!run.path().join("checkpoints/step-000002").exists());
         assert_eq!(store.latest_valid().unwrap().unwrap().state.step, 1);

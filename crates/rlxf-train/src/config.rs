@@ -30,6 +30,9 @@ pub struct TrainConfig {
     pub eval: EvalSection,
     #[serde(default)]
     pub checkpoint: CheckpointSection,
+    /// The PPO critic (required by `algorithm.name = "ppo"`, rejected by the others).
+    #[serde(default)]
+    pub critic: Option<CriticSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,8 +72,7 @@ pub use crate::policy_loss::LossAggregation;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlgorithmSection {
-    /// `grpo`, `dr_grpo`, `dapo`, `gspo`, `cispo`, `cpgd`, `rloo`, `reinforce_pp`, `reinforce_pp_baseline`
-    /// (docs/ALGORITHMS.md).
+    /// One of `crate::algorithm::ALGORITHMS` (docs/ALGORITHMS.md).
     pub name: String,
     pub steps: usize,
     pub prompts_per_step: usize,
@@ -109,6 +111,57 @@ pub struct AlgorithmSection {
     #[serde(default = "one")]
     pub num_iterations: usize,
     pub loss_aggregation: LossAggregation,
+    /// Entropy bonus: the loss subtracts `entropy_coef` x the per-token entropy (0 = off).
+    #[serde(default)]
+    pub entropy_coef: f64,
+    /// Load the reference model to report KL even when `beta = 0` (one extra forward per micro-batch).
+    #[serde(default)]
+    pub measure_kl: bool,
+    /// Put the KL penalty into the per-token reward (ppo, reinforce_pp) instead of the loss.
+    #[serde(default)]
+    pub kl_in_reward: bool,
+    /// DAPO dynamic sampling: drop groups whose rewards are all equal and sample more prompts until
+    /// `prompts_per_step` informative groups are collected or `max_sampling_rounds` rounds are spent.
+    #[serde(default)]
+    pub dynamic_sampling: bool,
+    #[serde(default = "default_max_sampling_rounds")]
+    pub max_sampling_rounds: usize,
+    /// The range rewards are declared to lie in, for BNPO's Beta fit.
+    #[serde(default = "default_bnpo_range")]
+    pub bnpo_reward_range: [f64; 2],
+    /// PPO's discount and GAE lambda.
+    #[serde(default = "default_gamma")]
+    pub gamma: f64,
+    #[serde(default = "default_lambda")]
+    pub lambda: f64,
+}
+
+/// Where the PPO critic's values come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CriticKind {
+    /// A scalar head on the policy's own trunk: one forward serves both, the value loss also
+    /// trains the trunk (through the policy optimizer).
+    ValueHead,
+    /// A separate model (its own copy of the trunk) with a scalar head and its own optimizer.
+    Separate,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CriticSection {
+    pub kind: CriticKind,
+    /// Learning rate of the critic's optimizer (the head, and the trunk of a separate critic).
+    pub lr: f64,
+    /// Trunk of a separate critic; defaults to `model.path`.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Value clipping range around the rollout-time values (0 = no clipping).
+    #[serde(default = "default_value_clip")]
+    pub value_clip: f64,
+    /// Weight of the value loss added to the policy loss.
+    #[serde(default = "default_vf_coef")]
+    pub vf_coef: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -157,7 +210,10 @@ pub struct CheckpointSection {
 
 impl Default for CheckpointSection {
     fn default() -> Self {
-        Self { every: default_checkpoint_every(), keep_last: default_keep_last() }
+        Self {
+            every: default_checkpoint_every(),
+            keep_last: default_keep_last(),
+        }
     }
 }
 
@@ -181,6 +237,24 @@ fn default_generation_batch() -> usize {
 }
 fn one() -> usize {
     1
+}
+fn default_max_sampling_rounds() -> usize {
+    4
+}
+fn default_bnpo_range() -> [f64; 2] {
+    [0.0, 1.0]
+}
+fn default_gamma() -> f64 {
+    1.0
+}
+fn default_lambda() -> f64 {
+    0.95
+}
+fn default_value_clip() -> f64 {
+    0.2
+}
+fn default_vf_coef() -> f64 {
+    0.5
 }
 fn default_beta1() -> f64 {
     0.9
@@ -210,19 +284,30 @@ impl TrainConfig {
         let (name, text) = match path {
             Some(p) => (
                 p.display().to_string(),
-                std::fs::read_to_string(p)
-                    .map_err(|e| ConfigError::File { path: p.display().to_string(), reason: e.to_string() })?,
+                std::fs::read_to_string(p).map_err(|e| ConfigError::File {
+                    path: p.display().to_string(),
+                    reason: e.to_string(),
+                })?,
             ),
-            None => ("built-in default recipe".to_string(), DEFAULT_RECIPE.to_string()),
+            None => (
+                "built-in default recipe".to_string(),
+                DEFAULT_RECIPE.to_string(),
+            ),
         };
-        let mut table: toml::Table =
-            toml::from_str(&text).map_err(|e| ConfigError::File { path: name.clone(), reason: one_line(&e.to_string()) })?;
+        let mut table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::File {
+            path: name.clone(),
+            reason: one_line(&e.to_string()),
+        })?;
         for item in overrides {
             apply_override(&mut table, item)?;
         }
-        let config: TrainConfig = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::File { path: name, reason: one_line(&e.to_string()) })?;
+        let config: TrainConfig =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::File {
+                    path: name,
+                    reason: one_line(&e.to_string()),
+                })?;
         config.validate()?;
         Ok(config)
     }
@@ -243,9 +328,10 @@ impl TrainConfig {
         if a.steps == 0 || a.prompts_per_step == 0 {
             return bad("algorithm.steps and algorithm.prompts_per_step must be at least 1".into());
         }
-        if a.group_size < 2 {
+        if a.group_size < 2 && !crate::algorithm::single_sample_ok(&a.name) {
             return bad(format!("algorithm.group_size = {} must be at least 2: the group-relative algorithms compare completions within a group", a.group_size));
         }
+        crate::algorithm::validate_critic(a, self.critic.as_ref()).map_err(ConfigError::Invalid)?;
         if !(a.epsilon > 0.0 && a.epsilon < 1.0) || a.epsilon_high.is_some_and(|e| !positive(e)) {
             return bad("algorithm.epsilon must be in (0, 1) and epsilon_high > 0".into());
         }
@@ -263,7 +349,9 @@ impl TrainConfig {
         if !positive(o.lr) || !positive(o.max_grad_norm) {
             return bad("optimizer.lr and optimizer.max_grad_norm must be positive".into());
         }
-        self.sampling.validate().map_err(|m| ConfigError::Invalid(format!("sampling: {m}")))?;
+        self.sampling
+            .validate()
+            .map_err(|m| ConfigError::Invalid(format!("sampling: {m}")))?;
         if self.sampling.temperature <= 0.0 {
             return bad("sampling.temperature must be > 0 for training (greedy samples give a group no variance)".into());
         }
@@ -274,8 +362,13 @@ impl TrainConfig {
             return bad("eval.max_new_tokens must be at least 1".into());
         }
         rlxf_model::runtime::parse_device_name(&self.model.device).map_err(ConfigError::Invalid)?;
-        for (key, value) in [("model.dtype", &self.model.dtype), ("model.save_dtype", &self.model.save_dtype)] {
-            value.parse::<rlxf_model::DType>().map_err(|e| ConfigError::Invalid(format!("{key}: {e}")))?;
+        for (key, value) in [
+            ("model.dtype", &self.model.dtype),
+            ("model.save_dtype", &self.model.save_dtype),
+        ] {
+            value
+                .parse::<rlxf_model::DType>()
+                .map_err(|e| ConfigError::Invalid(format!("{key}: {e}")))?;
         }
         let p = &self.model.path;
         for file in ["config.json", "tokenizer.json"] {
@@ -286,7 +379,8 @@ impl TrainConfig {
                 ));
             }
         }
-        let model_config = rlxf_model::ModelConfig::from_file(&p.join("config.json")).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let model_config = rlxf_model::ModelConfig::from_file(&p.join("config.json"))
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         let longest = self.sampling.max_new_tokens.max(self.eval.max_new_tokens);
         if longest >= model_config.max_position_embeddings {
             return bad(format!(
@@ -294,8 +388,12 @@ impl TrainConfig {
                 model_config.max_position_embeddings
             ));
         }
-        crate::reward_kinds::build_reward(&self.reward).map_err(|e| ConfigError::Invalid(format!("reward: {e}")))?;
-        self.data.task.build().map_err(|e| ConfigError::Invalid(format!("data.task: {e}")))?;
+        crate::reward_kinds::build_reward(&self.reward)
+            .map_err(|e| ConfigError::Invalid(format!("reward: {e}")))?;
+        self.data
+            .task
+            .build()
+            .map_err(|e| ConfigError::Invalid(format!("data.task: {e}")))?;
         Ok(())
     }
 }
@@ -312,17 +410,23 @@ fn one_line(s: &str) -> String {
 /// `a.b.c=value`: the value is read as TOML (numbers, booleans, arrays, quoted strings), and as a
 /// bare string when it is not valid TOML (`--set model.path=models/x`).
 fn apply_override(table: &mut toml::Table, item: &str) -> Result<(), ConfigError> {
-    let (key, raw) = item.split_once('=').ok_or_else(|| ConfigError::BadOverride(item.to_string()))?;
+    let (key, raw) = item
+        .split_once('=')
+        .ok_or_else(|| ConfigError::BadOverride(item.to_string()))?;
     let key = key.trim();
     let value: toml::Value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
         .ok()
         .and_then(|mut t| t.remove("v"))
         .unwrap_or_else(|| toml::Value::String(raw.to_string()));
     let parts: Vec<&str> = key.split('.').collect();
-    let (last, parents) = parts.split_last().ok_or_else(|| ConfigError::BadOverride(item.to_string()))?;
+    let (last, parents) = parts
+        .split_last()
+        .ok_or_else(|| ConfigError::BadOverride(item.to_string()))?;
     let mut node = table;
     for part in parents {
-        let entry = node.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = node
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         node = entry.as_table_mut().ok_or_else(|| ConfigError::Override {
             key: key.to_string(),
             reason: format!("`{part}` is a value, not a section"),
@@ -345,8 +449,14 @@ mod tests {
         assert_eq!(t["optimizer"]["lr"].as_float(), Some(2e-5));
         assert_eq!(t["model"]["path"].as_str(), Some("models/x"));
         assert_eq!(t["sampling"]["stop"].as_array().unwrap().len(), 1);
-        assert!(matches!(apply_override(&mut t, "nokey"), Err(ConfigError::BadOverride(_))));
-        assert!(matches!(apply_override(&mut t, "optimizer.lr.x=1"), Err(ConfigError::Override { .. })));
+        assert!(matches!(
+            apply_override(&mut t, "nokey"),
+            Err(ConfigError::BadOverride(_))
+        ));
+        assert!(matches!(
+            apply_override(&mut t, "optimizer.lr.x=1"),
+            Err(ConfigError::Override { .. })
+        ));
     }
 
     #[test]

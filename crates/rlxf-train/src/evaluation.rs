@@ -45,7 +45,14 @@ pub fn evaluate(
         .map(|i| prepare(task.problem(Split::HeldOut, i), tokenizer, system))
         .collect::<Result<Vec<_>, _>>()?;
     // Greedy, so one completion per problem and the seed is irrelevant.
-    let groups = sample_and_score(sampler, reward, prompts, 1, &SamplingParams::greedy(max_new_tokens), |_, _| 0)?;
+    let groups = sample_and_score(
+        sampler,
+        reward,
+        prompts,
+        1,
+        &SamplingParams::greedy(max_new_tokens),
+        |_, _| 0,
+    )?;
     let samples: Vec<EvalSample> = groups
         .into_iter()
         .map(|g| EvalSample {

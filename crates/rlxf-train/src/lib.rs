@@ -3,7 +3,9 @@
 
 pub mod algorithm;
 pub mod checkpoint;
+pub mod collection;
 pub mod config;
+pub mod critic;
 mod error;
 pub mod evaluation;
 pub mod logprobs;
@@ -13,6 +15,7 @@ pub mod policy_update;
 pub mod preference_loss;
 pub mod reward_kinds;
 pub mod rollout;
+pub mod rollout_estimates;
 pub mod run_dir;
 pub mod sequence_batch;
 pub mod trainer;

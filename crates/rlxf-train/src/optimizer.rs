@@ -49,11 +49,20 @@ impl AdamW {
             .into_iter()
             .filter(|(_, t)| t.requires_grad())
             .map(|(name, param)| {
-                let state = ParamState { exp_avg: param.zeros_like(), exp_avg_sq: param.zeros_like(), param };
+                let state = ParamState {
+                    exp_avg: param.zeros_like(),
+                    exp_avg_sq: param.zeros_like(),
+                    param,
+                };
                 (name, state)
             })
             .collect();
-        Self { settings, params, lr, steps_taken: 0 }
+        Self {
+            settings,
+            params,
+            lr,
+            steps_taken: 0,
+        }
     }
 
     pub fn set_lr(&mut self, lr: f64) {
@@ -76,7 +85,12 @@ impl AdamW {
     /// One update of every parameter that has a gradient.
     pub fn step(&mut self) {
         self.steps_taken += 1;
-        let AdamWSettings { beta1, beta2, eps, weight_decay } = self.settings;
+        let AdamWSettings {
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+        } = self.settings;
         let t = self.steps_taken as i32;
         let bias_correction1 = 1.0 - beta1.powi(t);
         let bias_correction2_sqrt = (1.0 - beta2.powi(t)).sqrt();
@@ -107,10 +121,16 @@ impl AdamW {
             tensors.push((format!("exp_avg_sq.{name}"), &s.exp_avg_sq));
         }
         let path = dir.join("optimizer.safetensors");
-        Tensor::write_safetensors(&tensors, &path).map_err(|e| TrainError::Other(format!("writing {}: {e}", path.display())))?;
-        let scalars = ScalarState { steps_taken: self.steps_taken, lr: self.lr, settings: self.settings };
+        Tensor::write_safetensors(&tensors, &path)
+            .map_err(|e| TrainError::Other(format!("writing {}: {e}", path.display())))?;
+        let scalars = ScalarState {
+            steps_taken: self.steps_taken,
+            lr: self.lr,
+            settings: self.settings,
+        };
         let json_path = dir.join("optimizer.json");
-        let text = serde_json::to_string_pretty(&scalars).map_err(|e| TrainError::Other(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(&scalars).map_err(|e| TrainError::Other(e.to_string()))?;
         std::fs::write(&json_path, text).map_err(|e| TrainError::io(&json_path, e))
     }
 
@@ -118,7 +138,8 @@ impl AdamW {
     /// the same shape, or the checkpoint belongs to another model.
     pub fn load(&mut self, dir: &Path) -> Result<(), TrainError> {
         let json_path = dir.join("optimizer.json");
-        let text = std::fs::read_to_string(&json_path).map_err(|e| TrainError::io(&json_path, e))?;
+        let text =
+            std::fs::read_to_string(&json_path).map_err(|e| TrainError::io(&json_path, e))?;
         let scalars: ScalarState = serde_json::from_str(&text)
             .map_err(|e| TrainError::Checkpoint(format!("{}: {e}", json_path.display())))?;
         let path = dir.join("optimizer.safetensors");
@@ -128,10 +149,16 @@ impl AdamW {
             .collect();
         tch::no_grad(|| -> Result<(), TrainError> {
             for (name, s) in self.params.iter_mut() {
-                for (prefix, moment) in [("exp_avg", &mut s.exp_avg), ("exp_avg_sq", &mut s.exp_avg_sq)] {
+                for (prefix, moment) in [
+                    ("exp_avg", &mut s.exp_avg),
+                    ("exp_avg_sq", &mut s.exp_avg_sq),
+                ] {
                     let key = format!("{prefix}.{name}");
                     let value = saved.remove(&key).ok_or_else(|| {
-                        TrainError::Checkpoint(format!("{} has no `{key}`: the checkpoint is for another model", path.display()))
+                        TrainError::Checkpoint(format!(
+                            "{} has no `{key}`: the checkpoint is for another model",
+                            path.display()
+                        ))
                     })?;
                     if value.size() != moment.size() {
                         return Err(TrainError::Checkpoint(format!(
@@ -147,7 +174,10 @@ impl AdamW {
             Ok(())
         })?;
         if let Some(extra) = saved.keys().next() {
-            return Err(TrainError::Checkpoint(format!("{} holds `{extra}`, which the model lacks", path.display())));
+            return Err(TrainError::Checkpoint(format!(
+                "{} holds `{extra}`, which the model lacks",
+                path.display()
+            )));
         }
         self.steps_taken = scalars.steps_taken;
         self.lr = scalars.lr;

@@ -13,7 +13,11 @@ pub struct PreparedPrompt {
     pub ids: Vec<u32>,
 }
 
-pub fn prepare(problem: Problem, tokenizer: &ChatTokenizer, system: Option<&str>) -> Result<PreparedPrompt, TrainError> {
+pub fn prepare(
+    problem: Problem,
+    tokenizer: &ChatTokenizer,
+    system: Option<&str>,
+) -> Result<PreparedPrompt, TrainError> {
     let mut messages = Vec::with_capacity(2);
     if let Some(system) = problem.system.as_deref().or(system) {
         messages.push(ChatMessage::new("system", system));
@@ -46,14 +50,21 @@ pub fn sample_and_score(
         .enumerate()
         .flat_map(|(pi, p)| {
             let seed_of = &seed_of;
-            (0..group_size).map(move |g| GenerationRequest { prompt_text: p.text.clone(), prompt_ids: p.ids.clone(), seed: seed_of(pi, g) })
+            (0..group_size).map(move |g| GenerationRequest {
+                prompt_text: p.text.clone(),
+                prompt_ids: p.ids.clone(),
+                seed: seed_of(pi, g),
+            })
         })
         .collect();
     let mut completions = sampler.generate_all(&requests, params)?.into_iter();
     let mut groups = Vec::with_capacity(prompts.len());
     for prompt in prompts {
         let completions: Vec<Completion> = completions.by_ref().take(group_size).collect();
-        let inputs: Vec<ScoreInput<'_>> = completions.iter().map(|c| ScoreInput::from_problem(&prompt.problem, c)).collect();
+        let inputs: Vec<ScoreInput<'_>> = completions
+            .iter()
+            .map(|c| ScoreInput::from_problem(&prompt.problem, c))
+            .collect();
         let scores = reward.score_group(&inputs);
         if scores.len() != completions.len() {
             return Err(TrainError::Reward(format!(
@@ -63,7 +74,11 @@ pub fn sample_and_score(
                 completions.len()
             )));
         }
-        groups.push(ScoredGroup { prompt, completions, scores });
+        groups.push(ScoredGroup {
+            prompt,
+            completions,
+            scores,
+        });
     }
     Ok(groups)
 }

@@ -18,7 +18,9 @@ pub struct RunDir {
 }
 
 fn create_file(path: &Path) -> Result<BufWriter<File>, TrainError> {
-    File::create(path).map(BufWriter::new).map_err(|e| TrainError::io(path, e))
+    File::create(path)
+        .map(BufWriter::new)
+        .map_err(|e| TrainError::io(path, e))
 }
 
 /// Keeps the first `keep` lines of a JSONL file (written to a temporary file, then renamed) and
@@ -37,14 +39,23 @@ fn truncate_lines(path: &Path, keep: usize) -> Result<BufWriter<File>, TrainErro
     let tmp = path.with_extension("jsonl.tmp");
     std::fs::write(&tmp, kept).map_err(|e| TrainError::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| TrainError::io(path, e))?;
-    let file = std::fs::OpenOptions::new().append(true).open(path).map_err(|e| TrainError::io(path, e))?;
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|e| TrainError::io(path, e))?;
     Ok(BufWriter::new(file))
 }
 
 /// Appends one JSON line and flushes, so a crash loses at most the current step.
-fn append_line<T: Serialize>(out: &mut BufWriter<File>, path: &Path, record: &T) -> Result<(), TrainError> {
+fn append_line<T: Serialize>(
+    out: &mut BufWriter<File>,
+    path: &Path,
+    record: &T,
+) -> Result<(), TrainError> {
     let line = serde_json::to_string(record).map_err(|e| TrainError::Other(e.to_string()))?;
-    writeln!(out, "{line}").and_then(|_| out.flush()).map_err(|e| TrainError::io(path, e))
+    writeln!(out, "{line}")
+        .and_then(|_| out.flush())
+        .map_err(|e| TrainError::io(path, e))
 }
 
 impl RunDir {
@@ -52,23 +63,42 @@ impl RunDir {
     pub fn create(requested: Option<&Path>, resolved_config: &str) -> Result<Self, TrainError> {
         let path = match requested {
             Some(p) => p.to_path_buf(),
-            None => PathBuf::from("runs").join(chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string()),
+            None => {
+                PathBuf::from("runs").join(chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string())
+            }
         };
         std::fs::create_dir_all(&path).map_err(|e| TrainError::io(&path, e))?;
         let config_path = path.join("config.toml");
-        std::fs::write(&config_path, resolved_config).map_err(|e| TrainError::io(&config_path, e))?;
+        std::fs::write(&config_path, resolved_config)
+            .map_err(|e| TrainError::io(&config_path, e))?;
         let metrics = create_file(&path.join("metrics.jsonl"))?;
         let samples = create_file(&path.join("samples.jsonl"))?;
-        Ok(Self { path, metrics, samples, metrics_lines: 0, samples_lines: 0 })
+        Ok(Self {
+            path,
+            metrics,
+            samples,
+            metrics_lines: 0,
+            samples_lines: 0,
+        })
     }
 
     /// Reopens an existing run folder to continue it: `metrics.jsonl` and `samples.jsonl` are cut
     /// back to the lines written up to the checkpoint (later lines belong to steps that will run
     /// again), then appended to.
-    pub fn reopen(path: &Path, metrics_lines: usize, samples_lines: usize) -> Result<Self, TrainError> {
+    pub fn reopen(
+        path: &Path,
+        metrics_lines: usize,
+        samples_lines: usize,
+    ) -> Result<Self, TrainError> {
         let metrics = truncate_lines(&path.join("metrics.jsonl"), metrics_lines)?;
         let samples = truncate_lines(&path.join("samples.jsonl"), samples_lines)?;
-        Ok(Self { path: path.to_path_buf(), metrics, samples, metrics_lines, samples_lines })
+        Ok(Self {
+            path: path.to_path_buf(),
+            metrics,
+            samples,
+            metrics_lines,
+            samples_lines,
+        })
     }
 
     /// One line of `metrics.jsonl`.
@@ -97,7 +127,8 @@ impl RunDir {
 
     pub fn write_json<T: Serialize>(&self, name: &str, value: &T) -> Result<(), TrainError> {
         let path = self.path.join(name);
-        let text = serde_json::to_string_pretty(value).map_err(|e| TrainError::Other(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(value).map_err(|e| TrainError::Other(e.to_string()))?;
         std::fs::write(&path, text).map_err(|e| TrainError::io(&path, e))
     }
 }

@@ -37,7 +37,12 @@ impl SequenceBatch {
             }
         }
         let b = completions.len();
-        let c = completions.iter().map(|x| x.len()).max().unwrap_or(0).max(1);
+        let c = completions
+            .iter()
+            .map(|x| x.len())
+            .max()
+            .unwrap_or(0)
+            .max(1);
         let mut ids = vec![pad_id as i64; b * c];
         let mut valid = vec![0i64; b * c];
         for (i, comp) in completions.iter().enumerate() {
@@ -49,8 +54,12 @@ impl SequenceBatch {
         let (u, p, b, c) = (unique.len() as i64, p as i64, b as i64, c as i64);
         let completion_valid = Tensor::from_slice(&valid).view([b, c]).to_device(device);
         Self {
-            prompt_ids: Tensor::from_slice(&prompt_ids).view([u, p]).to_device(device),
-            prompt_valid: Tensor::from_slice(&prompt_valid).view([u, p]).to_device(device),
+            prompt_ids: Tensor::from_slice(&prompt_ids)
+                .view([u, p])
+                .to_device(device),
+            prompt_valid: Tensor::from_slice(&prompt_valid)
+                .view([u, p])
+                .to_device(device),
             prompt_of: Tensor::from_slice(&prompt_of).to_device(device),
             completion_ids: Tensor::from_slice(&ids).view([b, c]).to_device(device),
             completion_mask: completion_valid.to_kind(Kind::Float),
@@ -66,7 +75,9 @@ impl SequenceBatch {
         for (i, v) in values.iter().enumerate() {
             out[i * c..i * c + v.len()].copy_from_slice(v);
         }
-        Tensor::from_slice(&out).view([values.len() as i64, c as i64]).to_device(device)
+        Tensor::from_slice(&out)
+            .view([values.len() as i64, c as i64])
+            .to_device(device)
     }
 }
 
@@ -77,12 +88,26 @@ mod tests {
     #[test]
     fn shares_equal_prompts_and_pads_both_sides() {
         let (p1, p2) = ([5u32, 6, 7], [9u32]);
-        let b = SequenceBatch::new(&[&p1, &p2, &p1], &[&[1, 2], &[3], &[4, 4, 4]], 0, Device::Cpu);
+        let b = SequenceBatch::new(
+            &[&p1, &p2, &p1],
+            &[&[1, 2], &[3], &[4, 4, 4]],
+            0,
+            Device::Cpu,
+        );
         assert_eq!(b.prompt_ids.size(), vec![2, 3]);
         assert_eq!(Vec::<i64>::try_from(&b.prompt_of).unwrap(), vec![0, 1, 0]);
-        assert_eq!(Vec::<i64>::try_from(&b.prompt_ids.view([-1])).unwrap(), vec![5, 6, 7, 0, 0, 9]);
-        assert_eq!(Vec::<i64>::try_from(&b.completion_valid.view([-1])).unwrap(), vec![1, 1, 0, 1, 0, 0, 1, 1, 1]);
+        assert_eq!(
+            Vec::<i64>::try_from(&b.prompt_ids.view([-1])).unwrap(),
+            vec![5, 6, 7, 0, 0, 9]
+        );
+        assert_eq!(
+            Vec::<i64>::try_from(&b.completion_valid.view([-1])).unwrap(),
+            vec![1, 1, 0, 1, 0, 0, 1, 1, 1]
+        );
         let old = b.pad_values(&[&[-1.0, -2.0], &[-3.0], &[-4.0, -5.0, -6.0]], Device::Cpu);
-        assert_eq!(Vec::<f32>::try_from(&old.view([-1])).unwrap(), vec![-1.0, -2.0, 0.0, -3.0, 0.0, 0.0, -4.0, -5.0, -6.0]);
+        assert_eq!(
+            Vec::<f32>::try_from(&old.view([-1])).unwrap(),
+            vec![-1.0, -2.0, 0.0, -3.0, 0.0, 0.0, -4.0, -5.0, -6.0]
+        );
     }
 }

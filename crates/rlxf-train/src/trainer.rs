@@ -13,14 +13,19 @@ use rlxf_model::{runtime, ChatTokenizer, DType, LanguageModel, Sampler};
 use rlxf_rewards::Reward;
 use serde::Serialize;
 
+use crate::algorithm::{self, Advantages, RolloutRewards};
 use crate::checkpoint::{self as checksum, CheckpointStore, TrainerState};
+use crate::collection::{collect_groups, greedy_rewards};
 use crate::config::TrainConfig;
+use crate::critic::Critic;
 use crate::error::TrainError;
 use crate::evaluation::{evaluate, EvalResult};
-use crate::algorithm;
 use crate::optimizer::{AdamW, AdamWSettings};
-use crate::policy_update::{accumulate_policy_gradients, clip_grad_norm, flatten, TrainSample, UpdateSettings, UpdateStats};
-use crate::rollout::{is_correct, prepare, sample_and_score, ScoredGroup};
+use crate::policy_update::{
+    accumulate_policy_gradients, clip_grad_norm, flatten, TrainSample, UpdateSettings, UpdateStats,
+};
+use crate::rollout::{prepare, sample_and_score, ScoredGroup};
+use crate::rollout_estimates::{rollout_estimates, EstimateSettings};
 use crate::run_dir::RunDir;
 
 /// One line of `metrics.jsonl`.
@@ -36,6 +41,14 @@ pub struct StepMetrics {
     pub clip_fraction: f64,
     pub grad_norm: f64,
     pub lr: f64,
+    /// Sampling rounds this step (above 1 only with dynamic sampling).
+    pub sampling_rounds: usize,
+    /// Groups trained on (fewer than prompts_per_step when dynamic sampling ran out of rounds).
+    pub trained_groups: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_loss: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub greedy_reward_mean: Option<f64>,
     pub completion_tokens_mean: f64,
     pub truncated_fraction: f64,
     pub generation_seconds: f64,
@@ -64,6 +77,10 @@ pub struct Trainer {
     reward: Box<dyn Reward>,
     task: Box<dyn TaskGenerator>,
     optimizer: AdamW,
+    /// PPO's value model.
+    critic: Option<Critic>,
+    /// Index of the next training problem.
+    cursor: u64,
     run: RunDir,
     /// Supplies the KL coefficient (fixed `beta`, or adaptive toward `kl_target`).
     kl: Box<dyn KlController + Send>,
@@ -97,7 +114,10 @@ impl Trainer {
             )));
         }
         let mut all = overrides.to_vec();
-        all.push(format!("run_dir={}", toml_string(&run_dir.display().to_string())));
+        all.push(format!(
+            "run_dir={}",
+            toml_string(&run_dir.display().to_string())
+        ));
         let config = TrainConfig::load(Some(&config_path), &all)?;
         let store = CheckpointStore::new(run_dir, config.checkpoint.keep_last);
         let checkpoint = store.latest_valid()?.ok_or_else(|| {
@@ -109,17 +129,36 @@ impl Trainer {
         if checksum::sha256_text(&config.to_toml()) != checkpoint.state.config_sha256 {
             eprintln!("warning: the resolved config differs from the one the run started with (--set overrides); the continuation will differ from an uninterrupted run");
         }
-        let run = RunDir::reopen(run_dir, checkpoint.state.metrics_lines, checkpoint.state.samples_lines)?;
+        let run = RunDir::reopen(
+            run_dir,
+            checkpoint.state.metrics_lines,
+            checkpoint.state.samples_lines,
+        )?;
         let mut config = config;
         // The KL reference stays the run's starting model, not the checkpoint.
         if config.model.reference_path.is_none() {
             config.model.reference_path = Some(config.model.path.clone());
         }
         config.model.path = checkpoint.policy_dir();
-        let mut trainer = Self::build(config, run, Some(ResumePoint { state: checkpoint.state.clone() }))?;
+        let mut trainer = Self::build(
+            config,
+            run,
+            Some(ResumePoint {
+                state: checkpoint.state.clone(),
+            }),
+        )?;
         trainer.optimizer.load(&checkpoint.path)?;
+        if let Some(critic) = trainer.critic.as_mut() {
+            critic.load(&checkpoint.path)?;
+        }
+        trainer.cursor = checkpoint.state.data_cursor;
         trainer.kl.restore(checkpoint.state.kl_coef);
-        eprintln!("resuming {} from step {} ({})", run_dir.display(), checkpoint.state.step, checkpoint.path.display());
+        eprintln!(
+            "resuming {} from step {} ({})",
+            run_dir.display(),
+            checkpoint.state.step,
+            checkpoint.path.display()
+        );
         Ok(trainer)
     }
 
@@ -130,19 +169,32 @@ impl Trainer {
         self
     }
 
-    fn build(config: TrainConfig, run: RunDir, resume: Option<ResumePoint>) -> Result<Self, TrainError> {
+    fn build(
+        config: TrainConfig,
+        run: RunDir,
+        resume: Option<ResumePoint>,
+    ) -> Result<Self, TrainError> {
         let threads = runtime::set_threads(config.model.threads);
         let torch_version = runtime::check_torch_version()?;
         let device = runtime::parse_device(&config.model.device)?;
         let dtype: DType = config.model.dtype.parse().map_err(TrainError::Other)?;
         tch::manual_seed(config.seed as i64);
-        let reward = crate::reward_kinds::build_reward(&config.reward).map_err(|e| TrainError::Reward(e.to_string()))?;
-        let task = config.data.task.build().map_err(|e| TrainError::Other(format!("data.task: {e}")))?;
+        let reward = crate::reward_kinds::build_reward(&config.reward)
+            .map_err(|e| TrainError::Reward(e.to_string()))?;
+        let task = config
+            .data
+            .task
+            .build()
+            .map_err(|e| TrainError::Other(format!("data.task: {e}")))?;
         let policy = LanguageModel::load(&config.model.path, device, dtype.kind())?;
         let tokenizer = ChatTokenizer::from_dir(&config.model.path, &policy.config.eos_token_ids)?;
-        // The reference model exists only when the KL term is on (beta > 0).
-        let reference = if config.algorithm.beta > 0.0 {
-            let path = config.model.reference_path.as_ref().unwrap_or(&config.model.path);
+        // The reference model exists only when the KL term is on (beta > 0) or KL is reported.
+        let reference = if config.algorithm.beta > 0.0 || config.algorithm.measure_kl {
+            let path = config
+                .model
+                .reference_path
+                .as_ref()
+                .unwrap_or(&config.model.path);
             let mut r = LanguageModel::load(path, device, dtype.kind())?;
             r.freeze();
             Some(r)
@@ -150,8 +202,18 @@ impl Trainer {
             None
         };
         let o = &config.optimizer;
-        let settings = AdamWSettings { beta1: o.beta1, beta2: o.beta2, eps: o.eps, weight_decay: o.weight_decay };
+        let settings = AdamWSettings {
+            beta1: o.beta1,
+            beta2: o.beta2,
+            eps: o.eps,
+            weight_decay: o.weight_decay,
+        };
         let optimizer = AdamW::new(&policy.vs, settings, o.lr);
+        let critic = config
+            .critic
+            .as_ref()
+            .map(|c| Critic::new(c, &policy, settings))
+            .transpose()?;
         let config_sha256 = match &resume {
             Some(r) => r.state.config_sha256.clone(),
             None => checksum::sha256_text(&config.to_toml()),
@@ -175,8 +237,25 @@ impl Trainer {
         }
         let checkpoints = CheckpointStore::new(&run.path, config.checkpoint.keep_last);
         tracing::info!(run_dir = %run.path.display(), threads, torch = %torch_version, params = policy.num_parameters(), "run starts");
-        let kl = algorithm::kl_controller(&config.algorithm).map_err(|e| TrainError::Other(format!("algorithm: {e}")))?;
-        Ok(Self { config, policy, reference, tokenizer, reward, task, optimizer, run, kl, checkpoints, stop: None, resume, config_sha256 })
+        let kl = algorithm::kl_controller(&config.algorithm)
+            .map_err(|e| TrainError::Other(format!("algorithm: {e}")))?;
+        Ok(Self {
+            config,
+            policy,
+            reference,
+            tokenizer,
+            reward,
+            task,
+            optimizer,
+            critic,
+            cursor: 0,
+            run,
+            kl,
+            checkpoints,
+            stop: None,
+            resume,
+            config_sha256,
+        })
     }
 
     pub fn run_dir(&self) -> &std::path::Path {
@@ -184,7 +263,11 @@ impl Trainer {
     }
 
     fn sampler(&self) -> Sampler<'_> {
-        Sampler { model: &self.policy, tokenizer: &self.tokenizer, max_batch: self.config.model.generation_batch }
+        Sampler {
+            model: &self.policy,
+            tokenizer: &self.tokenizer,
+            max_batch: self.config.model.generation_batch,
+        }
     }
 
     pub fn evaluate(&self, label: &str) -> Result<EvalResult, TrainError> {
@@ -197,7 +280,8 @@ impl Trainer {
             self.config.eval.held_out,
             self.config.eval.max_new_tokens,
         )?;
-        self.run.write_jsonl(&format!("eval_{label}.jsonl"), &result.samples)?;
+        self.run
+            .write_jsonl(&format!("eval_{label}.jsonl"), &result.samples)?;
         Ok(result)
     }
 
@@ -236,7 +320,11 @@ impl Trainer {
             self.run.log_metrics(&metrics)?;
             let line = format!(
                 "reward {:.3} acc {:.3} kl {:.4} len {:.0} tok/s {:.0}",
-                metrics.reward_mean, metrics.accuracy, metrics.kl, metrics.completion_tokens_mean, metrics.generated_tokens_per_second
+                metrics.reward_mean,
+                metrics.accuracy,
+                metrics.kl,
+                metrics.completion_tokens_mean,
+                metrics.generated_tokens_per_second
             );
             if bar.is_hidden() {
                 eprintln!("step {step}/{steps} {line} ({:.0} s)", metrics.step_seconds);
@@ -250,7 +338,11 @@ impl Trainer {
                 let checkpoint = self.save_checkpoint(step, &before, train_seconds)?;
                 if interrupted {
                     bar.abandon();
-                    return Err(TrainError::Interrupted { step, checkpoint, run_dir: self.run.path.clone() });
+                    return Err(TrainError::Interrupted {
+                        step,
+                        checkpoint,
+                        run_dir: self.run.path.clone(),
+                    });
                 }
             }
         }
@@ -264,7 +356,13 @@ impl Trainer {
             100.0 * (after.accuracy - before.accuracy),
             train_seconds
         );
-        let save_kind = self.config.model.save_dtype.parse::<DType>().map_err(TrainError::Other)?.kind();
+        let save_kind = self
+            .config
+            .model
+            .save_dtype
+            .parse::<DType>()
+            .map_err(TrainError::Other)?
+            .kind();
         self.policy.save(&self.run.path.join("final"), save_kind)?;
         let summary = TrainSummary {
             run_dir: self.run.path.display().to_string(),
@@ -279,11 +377,16 @@ impl Trainer {
     }
 
     /// Policy in its training dtype (so reloading is exact), optimizer state and trainer state.
-    fn save_checkpoint(&self, step: usize, before: &EvalResult, train_seconds: f64) -> Result<PathBuf, TrainError> {
+    fn save_checkpoint(
+        &self,
+        step: usize,
+        before: &EvalResult,
+        train_seconds: f64,
+    ) -> Result<PathBuf, TrainError> {
         let state = TrainerState {
             step,
             seed: self.config.seed,
-            data_cursor: (step * self.config.algorithm.prompts_per_step) as u64,
+            data_cursor: self.cursor,
             config_sha256: self.config_sha256.clone(),
             metrics_lines: self.run.metrics_lines,
             samples_lines: self.run.samples_lines,
@@ -293,6 +396,9 @@ impl Trainer {
         };
         let path = self.checkpoints.save(&state, |dir| {
             self.policy.save(&dir.join("policy"), self.policy.kind())?;
+            if let Some(critic) = &self.critic {
+                critic.save(dir)?;
+            }
             self.optimizer.save(dir)
         })?;
         tracing::info!(checkpoint = %path.display(), step, "checkpoint written");
@@ -308,63 +414,158 @@ impl Trainer {
         }
     }
 
-    /// Seed of sample `g` of prompt `p` at `step`: distinct per sample, fixed by the run seed.
-    fn sample_seed(&self, step: usize, p: usize, g: usize) -> u64 {
+    /// Seed of sample `g` of training problem `problem`: distinct per sample, fixed by the run seed.
+    fn sample_seed(&self, problem: u64, g: usize) -> u64 {
         let a = &self.config.algorithm;
-        let index = ((step as u64) * a.prompts_per_step as u64 + p as u64) * a.group_size as u64 + g as u64;
+        let index = (problem + a.prompts_per_step as u64) * a.group_size as u64 + g as u64;
         splitmix64(self.config.seed ^ splitmix64(index))
+    }
+
+    /// The next `prompts_per_step` training problems, sampled and scored.
+    fn sample_round(&mut self) -> Result<Vec<ScoredGroup>, TrainError> {
+        let a = &self.config.algorithm;
+        let first = self.cursor;
+        let prompts = (0..a.prompts_per_step as u64)
+            .map(|i| {
+                prepare(
+                    self.task.problem(Split::Train, first + i),
+                    &self.tokenizer,
+                    self.config.data.system_prompt.as_deref(),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.cursor += a.prompts_per_step as u64;
+        sample_and_score(
+            &self.sampler(),
+            self.reward.as_ref(),
+            prompts,
+            a.group_size,
+            &self.config.sampling,
+            |p, g| self.sample_seed(first + p as u64, g),
+        )
     }
 
     fn step(&mut self, step: usize) -> Result<StepMetrics, TrainError> {
         let step_start = Instant::now();
         let a = self.config.algorithm.clone();
-        let prompts = (0..a.prompts_per_step)
-            .map(|i| {
-                let index = ((step - 1) * a.prompts_per_step + i) as u64;
-                prepare(self.task.problem(Split::Train, index), &self.tokenizer, self.config.data.system_prompt.as_deref())
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         let gen_start = Instant::now();
-        let groups = sample_and_score(&self.sampler(), self.reward.as_ref(), prompts, a.group_size, &self.config.sampling, |p, g| {
-            self.sample_seed(step, p, g)
+        let max_rounds = a.dynamic_sampling.then_some(a.max_sampling_rounds);
+        let collected = collect_groups(a.prompts_per_step, a.group_size, max_rounds, || {
+            self.sample_round()
         })?;
+        let groups = &collected.groups;
+        let greedy = if algorithm::needs_greedy_baseline(&a) {
+            let s = &self.config.sampling;
+            Some(greedy_rewards(
+                &self.sampler(),
+                self.reward.as_ref(),
+                groups,
+                s.max_new_tokens,
+                &s.stop,
+            )?)
+        } else {
+            None
+        };
         let generation_seconds = gen_start.elapsed().as_secs_f64();
-        self.run.log_samples(&best_and_worst(step, &groups))?;
-        let rewards: Vec<f64> = groups.iter().flat_map(|g| g.scores.iter().map(|s| s.value)).collect();
-        let lengths: Vec<usize> = groups.iter().flat_map(|g| g.completions.iter().map(|c| c.token_ids.len().max(1))).collect();
-        let (advantages, group_stats) =
-            algorithm::advantages(&a, &rewards, &lengths).map_err(|e| TrainError::Other(format!("advantages: {e}")))?;
-        let samples = flatten(&groups, &advantages);
-        let generated: usize = samples.iter().map(|s| s.completion.len()).sum();
+        self.run.log_samples(&best_and_worst(step, groups))?;
         let train_start = Instant::now();
+        let pairs: Vec<(&[u32], &[u32])> = groups
+            .iter()
+            .flat_map(|g| {
+                g.completions
+                    .iter()
+                    .map(move |c| (g.prompt.ids.as_slice(), c.token_ids.as_slice()))
+            })
+            .collect();
+        let estimates = rollout_estimates(
+            &self.policy,
+            self.reference.as_ref(),
+            self.critic.as_ref(),
+            &pairs,
+            &EstimateSettings {
+                kl: a.kl_in_reward.then_some(a.kl_estimator),
+                micro_batch_size: self.config.optimizer.micro_batch_size,
+                temperature: self.config.sampling.temperature,
+                pad_id: self.tokenizer.pad_id(),
+            },
+        );
+        let rewards: Vec<f64> = groups
+            .iter()
+            .flat_map(|g| g.scores.iter().map(|s| s.value))
+            .collect();
+        let lengths: Vec<usize> = pairs.iter().map(|(_, c)| c.len().max(1)).collect();
+        let rollout = RolloutRewards {
+            rewards: &rewards,
+            lengths: &lengths,
+            greedy_rewards: greedy.as_deref(),
+            token_kl: estimates.token_kl.as_deref(),
+            values: estimates.values.as_deref(),
+        };
+        let advantages = if groups.is_empty() {
+            Advantages::PerSequence(Vec::new())
+        } else {
+            algorithm::advantages(&a, &rollout)
+                .map_err(|e| TrainError::Other(format!("advantages: {e}")))?
+                .0
+        };
+        let value_targets = match (&advantages, &estimates.values) {
+            (
+                Advantages::PerToken {
+                    returns: Some(returns),
+                    ..
+                },
+                Some(values),
+            ) => Some((returns.as_slice(), values.as_slice())),
+            _ => None,
+        };
+        let samples = flatten(groups, &advantages, value_targets);
         let lr = self.learning_rate(step);
         self.optimizer.set_lr(lr);
         let mut last = UpdateStats::default();
-        for _ in 0..a.num_iterations {
-            last = self.update(&samples)?;
+        if !samples.is_empty() {
+            for _ in 0..a.num_iterations {
+                last = self.update(&samples)?;
+            }
         }
-        let n = samples.len() as f64;
-        let kl = if last.surrogate.tokens > 0.0 { last.surrogate.kl_sum / last.surrogate.tokens } else { 0.0 };
-        if self.reference.is_some() {
-            self.kl.update(kl, samples.len()).map_err(|e| TrainError::Other(format!("KL controller: {e}")))?;
+        let n = collected.sampled().max(1) as f64;
+        let kl = if last.surrogate.tokens > 0.0 {
+            last.surrogate.kl_sum / last.surrogate.tokens
+        } else {
+            0.0
+        };
+        if self.reference.is_some() && !samples.is_empty() {
+            self.kl
+                .update(kl, samples.len())
+                .map_err(|e| TrainError::Other(format!("KL controller: {e}")))?;
         }
         Ok(StepMetrics {
             step,
-            reward_mean: rewards.iter().sum::<f64>() / n,
-            accuracy: groups.iter().flat_map(|g| g.scores.iter()).filter(|s| is_correct(s)).count() as f64 / n,
-            informative_groups: group_stats.informative_fraction,
+            reward_mean: collected.sampled_rewards.iter().sum::<f64>() / n,
+            accuracy: collected.sampled_correct as f64 / n,
+            informative_groups: collected.informative_fraction,
             loss: last.loss,
             kl,
             entropy: last.entropy_mean,
-            clip_fraction: if last.surrogate.tokens > 0.0 { last.surrogate.clipped_tokens / last.surrogate.tokens } else { 0.0 },
+            clip_fraction: if last.surrogate.tokens > 0.0 {
+                last.surrogate.clipped_tokens / last.surrogate.tokens
+            } else {
+                0.0
+            },
             grad_norm: last.grad_norm,
             lr,
-            completion_tokens_mean: generated as f64 / n,
-            truncated_fraction: groups.iter().flat_map(|g| g.completions.iter()).filter(|c| c.is_truncated()).count() as f64 / n,
+            sampling_rounds: collected.rounds,
+            trained_groups: groups.len(),
+            value_loss: last.value_loss,
+            greedy_reward_mean: greedy
+                .as_ref()
+                .map(|g| g.iter().sum::<f64>() / g.len().max(1) as f64),
+            completion_tokens_mean: collected.sampled_tokens as f64 / n,
+            truncated_fraction: collected.sampled_truncated as f64 / n,
             generation_seconds,
             training_seconds: train_start.elapsed().as_secs_f64(),
             step_seconds: step_start.elapsed().as_secs_f64(),
-            generated_tokens_per_second: generated as f64 / generation_seconds.max(1e-9),
+            generated_tokens_per_second: collected.sampled_tokens as f64
+                / generation_seconds.max(1e-9),
             eval_accuracy: None,
         })
     }
@@ -381,18 +582,35 @@ impl Trainer {
             old_from_sampler: a.num_iterations > 1,
             mask_truncated: a.mask_truncated,
         };
+        let max_norm = self.config.optimizer.max_grad_norm;
         self.optimizer.zero_grad();
-        let mut stats = accumulate_policy_gradients(&self.policy, self.reference.as_ref(), samples, &settings);
-        stats.grad_norm = clip_grad_norm(&self.policy.vs, self.config.optimizer.max_grad_norm);
+        if let Some(critic) = self.critic.as_mut() {
+            critic.zero_grad();
+        }
+        let mut stats = accumulate_policy_gradients(
+            &self.policy,
+            self.reference.as_ref(),
+            self.critic.as_ref(),
+            samples,
+            &settings,
+        );
+        stats.grad_norm = clip_grad_norm(&self.policy.vs, max_norm);
         self.optimizer.step();
         self.optimizer.zero_grad();
+        if let Some(critic) = self.critic.as_mut() {
+            stats.critic_grad_norm = Some(critic.step(max_norm));
+            critic.zero_grad();
+        }
         Ok(stats)
     }
 }
 
 /// The highest- and lowest-reward completions of a step, for reading what the policy does.
 fn best_and_worst(step: usize, groups: &[ScoredGroup]) -> serde_json::Value {
-    let all: Vec<(&ScoredGroup, usize)> = groups.iter().flat_map(|g| (0..g.completions.len()).map(move |i| (g, i))).collect();
+    let all: Vec<(&ScoredGroup, usize)> = groups
+        .iter()
+        .flat_map(|g| (0..g.completions.len()).map(move |i| (g, i)))
+        .collect();
     let reward = |&(g, i): &(&ScoredGroup, usize)| g.scores[i].value;
     let describe = |(g, i): (&ScoredGroup, usize)| {
         serde_json::json!({
@@ -404,8 +622,14 @@ fn best_and_worst(step: usize, groups: &[ScoredGroup]) -> serde_json::Value {
             "components": g.scores[i].components,
         })
     };
-    let best = all.iter().copied().max_by(|a, b| reward(a).total_cmp(&reward(b)));
-    let worst = all.iter().copied().min_by(|a, b| reward(a).total_cmp(&reward(b)));
+    let best = all
+        .iter()
+        .copied()
+        .max_by(|a, b| reward(a).total_cmp(&reward(b)));
+    let worst = all
+        .iter()
+        .copied()
+        .min_by(|a, b| reward(a).total_cmp(&reward(b)));
     serde_json::json!({"step": step, "best": best.map(describe), "worst": worst.map(describe)})
 }
 
@@ -413,7 +637,10 @@ fn best_and_worst(step: usize, groups: &[ScoredGroup]) -> serde_json::Value {
 fn model_hashes(dir: &Path) -> Result<serde_json::Value, TrainError> {
     let mut out = serde_json::Map::new();
     for file in rlxf_model::weights::checkpoint_files(dir)? {
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         out.insert(name, checksum::sha256_file(&file)?.into());
     }
     Ok(out.into())

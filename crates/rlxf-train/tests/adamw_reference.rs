@@ -9,11 +9,18 @@ use tch::{nn, Device, Kind, Tensor};
 const STEPS: usize = 6;
 
 fn settings() -> AdamWSettings {
-    AdamWSettings { beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.1 }
+    AdamWSettings {
+        beta1: 0.9,
+        beta2: 0.95,
+        eps: 1e-8,
+        weight_decay: 0.1,
+    }
 }
 
 fn lrs() -> Vec<f64> {
-    (1..=STEPS).map(|s| 1e-2 * s as f64 / STEPS as f64).collect()
+    (1..=STEPS)
+        .map(|s| 1e-2 * s as f64 / STEPS as f64)
+        .collect()
 }
 
 fn store() -> nn::VarStore {
@@ -37,7 +44,10 @@ fn grads(vs: &nn::VarStore) -> Vec<Vec<(String, Tensor)>> {
                 .map(|n| {
                     let shape = vs.variables()[n].size();
                     let scale = if n.starts_with('b') { 1e-7 } else { 1.0 };
-                    (n.clone(), Tensor::randn(&shape, (Kind::Float, Device::Cpu)) * scale)
+                    (
+                        n.clone(),
+                        Tensor::randn(&shape, (Kind::Float, Device::Cpu)) * scale,
+                    )
                 })
                 .collect()
         })
@@ -47,7 +57,10 @@ fn grads(vs: &nn::VarStore) -> Vec<Vec<(String, Tensor)>> {
 fn apply(vs: &nn::VarStore, opt: &mut AdamW, step_grads: &[(String, Tensor)], lr: f64) {
     opt.zero_grad();
     let vars = vs.variables();
-    let loss = step_grads.iter().map(|(n, g)| (&vars[n] * g).sum(Kind::Float)).fold(Tensor::from(0f32), |a, b| a + b);
+    let loss = step_grads
+        .iter()
+        .map(|(n, g)| (&vars[n] * g).sum(Kind::Float))
+        .fold(Tensor::from(0f32), |a, b| a + b);
     loss.backward();
     opt.set_lr(lr);
     opt.step();
@@ -56,7 +69,11 @@ fn apply(vs: &nn::VarStore, opt: &mut AdamW, step_grads: &[(String, Tensor)], lr
 #[test]
 fn matches_torch_adamw() {
     let vs = store();
-    let initial: Vec<(String, Tensor)> = vs.variables().into_iter().map(|(n, t)| (format!("param.{n}"), t.detach().copy())).collect();
+    let initial: Vec<(String, Tensor)> = vs
+        .variables()
+        .into_iter()
+        .map(|(n, t)| (format!("param.{n}"), t.detach().copy()))
+        .collect();
     let grads = grads(&vs);
     let mut opt = AdamW::new(&vs, settings(), lrs()[0]);
     for (step, lr) in lrs().into_iter().enumerate() {
@@ -77,12 +94,25 @@ fn matches_torch_adamw() {
     let json = serde_json::json!({"lrs": lrs(), "beta1": s.beta1, "beta2": s.beta2, "eps": s.eps, "weight_decay": s.weight_decay});
     let python = rlxf_model::testing::venv_python().unwrap();
     let script = rlxf_model::testing::repo_root().join("tests/python/adamw_reference.py");
-    let out = Command::new(python).arg(script).arg(&input).arg(&output).arg(json.to_string()).output().unwrap();
-    assert!(out.status.success(), "reference failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(python)
+        .arg(script)
+        .arg(&input)
+        .arg(&output)
+        .arg(json.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "reference failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for (name, expected) in Tensor::read_safetensors(&output).unwrap() {
         let ours = &vs.variables()[name.trim_start_matches("param.")];
         let diff = (ours - &expected).abs().max().double_value(&[]);
-        assert!(diff < 1e-6, "{name}: max abs diff {diff} from torch.optim.AdamW");
+        assert!(
+            diff < 1e-6,
+            "{name}: max abs diff {diff} from torch.optim.AdamW"
+        );
     }
 }
 
@@ -111,11 +141,20 @@ fn saved_state_continues_identically() {
         apply(&vs_b, &mut c, &grads[step], lrs[step]);
     }
     for (name, t) in vs_a.variables() {
-        assert!(t.equal(&vs_b.variables()[&name]), "{name} differs after save/load");
+        assert!(
+            t.equal(&vs_b.variables()[&name]),
+            "{name} differs after save/load"
+        );
     }
     // State for a different model is refused with a clear message.
     let other = nn::VarStore::new(Device::Cpu);
     let _ = (other.root() / "a").randn("weight", &[2, 2], 0.0, 1.0);
-    let err = AdamW::new(&other, settings(), 0.0).load(dir.path()).unwrap_err().to_string();
-    assert!(err.contains("a.weight") || err.contains("another model"), "{err}");
+    let err = AdamW::new(&other, settings(), 0.0)
+        .load(dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("a.weight") || err.contains("another model"),
+        "{err}"
+    );
 }

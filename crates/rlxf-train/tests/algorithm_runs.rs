@@ -1,4 +1,4 @@
-//! Every `algorithm.name` trains end to end on a tiny random model with a KL reference: the recipe
+//! Every `algorithm.name` (and the critic kinds, KL in the reward, the entropy bonus) trains end to end on a tiny random model with a KL reference: the recipe
 //! validates, the estimator and loss run, and the KL term reaches the parameters. (A random tiny model
 //! earns no reward, so the gradient here comes from the KL term; the losses' own values and gradients
 //! are checked against PyTorch in loss_reference.rs.)
@@ -11,7 +11,7 @@ fn every_algorithm_trains() {
     rlxf_model::testing::tiny_model("qwen2", 2, model.path()).unwrap();
     let reference = tempfile::tempdir().unwrap();
     rlxf_model::testing::tiny_model("qwen2", 3, reference.path()).unwrap();
-    let cases: [&[&str]; 9] = [
+    let cases: [&[&str]; 15] = [
         &[
             "algorithm.name=grpo",
             "algorithm.dual_clip=3.0",
@@ -42,6 +42,28 @@ fn every_algorithm_trains() {
         &[
             "algorithm.name=reinforce_pp_baseline",
             "algorithm.loss_aggregation=seq_mean_token_sum",
+        ],
+        &[
+            "algorithm.name=reinforce_pp",
+            "algorithm.kl_in_reward=true",
+            "algorithm.kl_estimator=k2",
+        ],
+        &["algorithm.name=remax"],
+        &["algorithm.name=bnpo"],
+        &["algorithm.name=grpo", "algorithm.entropy_coef=0.01"],
+        &[
+            "algorithm.name=ppo",
+            "critic.kind=value_head",
+            "critic.lr=1e-3",
+            "algorithm.entropy_coef=0.001",
+        ],
+        &[
+            "algorithm.name=ppo",
+            "critic.kind=separate",
+            "critic.lr=1e-3",
+            "algorithm.kl_in_reward=true",
+            "algorithm.group_size=1",
+            "optimizer.micro_batch_size=2",
         ],
     ];
     for extra in cases {
@@ -75,6 +97,18 @@ fn every_algorithm_trains() {
             assert!(m["loss"].as_f64().unwrap().is_finite(), "{extra:?}: loss");
             // With every completion truncated at 8 tokens, DAPO's mask leaves nothing to learn from.
             let all_truncated = m["truncated_fraction"].as_f64() == Some(1.0);
+            if extra.iter().any(|e| e.starts_with("algorithm.name=ppo")) {
+                assert!(
+                    m["value_loss"].as_f64().unwrap() > 0.0,
+                    "{extra:?}: the critic must be trained"
+                );
+            }
+            if extra.contains(&"algorithm.name=remax") {
+                assert!(
+                    m["greedy_reward_mean"].as_f64().is_some(),
+                    "{extra:?}: remax reports its baseline"
+                );
+            }
             if !(extra.contains(&"algorithm.mask_truncated=true") && all_truncated) {
                 // k1 can be negative; k2 and k3 are positive for a different reference.
                 assert!(

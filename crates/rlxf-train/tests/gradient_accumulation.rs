@@ -2,13 +2,23 @@
 //! gradient of one pass over the whole batch, for both loss aggregations and with a KL reference.
 
 use rlxf_model::LanguageModel;
+use rlxf_train::config::CriticSection;
 use rlxf_train::config::LossAggregation;
+use rlxf_train::critic::Critic;
+use rlxf_train::optimizer::AdamWSettings;
 use rlxf_train::policy_loss::PolicyLoss;
-use rlxf_train::policy_update::{accumulate_policy_gradients, TrainSample, UpdateSettings};
+use rlxf_train::policy_update::{
+    accumulate_policy_gradients, Advantage, TrainSample, UpdateSettings, ValueTargets,
+};
 use tch::{Device, Kind, Tensor};
 
 fn grads(model: &LanguageModel) -> Vec<(String, Tensor)> {
-    let mut v: Vec<(String, Tensor)> = model.vs.variables().into_iter().map(|(n, t)| (n, t.grad().copy())).collect();
+    let mut v: Vec<(String, Tensor)> = model
+        .vs
+        .variables()
+        .into_iter()
+        .map(|(n, t)| (n, t.grad().copy()))
+        .collect();
     v.sort_by(|a, b| a.0.cmp(&b.0));
     for (_, t) in model.vs.variables() {
         let _ = t.grad().zero_();
@@ -17,6 +27,11 @@ fn grads(model: &LanguageModel) -> Vec<(String, Tensor)> {
 }
 
 fn check(aggregation: LossAggregation, with_reference: bool, mask_truncated: bool) {
+    check_with(aggregation, with_reference, mask_truncated, false)
+}
+
+/// `ppo`: per-token advantages and a value head on the policy trunk whose value loss joins the loss.
+fn check_with(aggregation: LossAggregation, with_reference: bool, mask_truncated: bool, ppo: bool) {
     tch::set_num_threads(1);
     let dir = tempfile::tempdir().unwrap();
     rlxf_model::testing::tiny_model("qwen2", 11, dir.path()).unwrap();
@@ -25,14 +40,51 @@ fn check(aggregation: LossAggregation, with_reference: bool, mask_truncated: boo
         let mut r = LanguageModel::load(dir.path(), Device::Cpu, Kind::Float).unwrap();
         // A different reference so the KL term is not zero (a uniform shift of lm_head would cancel in the softmax).
         tch::no_grad(|| {
-            let _ = r.vs.variables()["model.layers.0.mlp.up_proj.weight"].shallow_clone().g_add_scalar_(0.05);
+            let _ = r.vs.variables()["model.layers.0.mlp.up_proj.weight"]
+                .shallow_clone()
+                .g_add_scalar_(0.05);
         });
         r.freeze();
         r
     });
     let prompts: [&[u32]; 2] = [&[10, 20, 30, 40], &[7, 8]];
-    let completions: [&[u32]; 6] = [&[1, 2, 3], &[4], &[5, 6, 7, 8, 9], &[11, 12], &[13, 14, 15], &[16]];
+    let completions: [&[u32]; 6] = [
+        &[1, 2, 3],
+        &[4],
+        &[5, 6, 7, 8, 9],
+        &[11, 12],
+        &[13, 14, 15],
+        &[16],
+    ];
     let logprobs = [-1.0f32; 5];
+    let token_values: Vec<Vec<f64>> = completions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (0..c.len())
+                .map(|t| 0.3 * i as f64 - 0.2 * t as f64)
+                .collect()
+        })
+        .collect();
+    let returns: Vec<Vec<f64>> = token_values
+        .iter()
+        .map(|row| row.iter().map(|v| 1.0 - v).collect())
+        .collect();
+    let critic = ppo.then(|| {
+        let section: CriticSection =
+            toml::from_str("kind = \"value_head\"\nlr = 1e-3\nvalue_clip = 0.1").unwrap();
+        Critic::new(
+            &section,
+            &policy,
+            AdamWSettings {
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                weight_decay: 0.0,
+            },
+        )
+        .unwrap()
+    });
     let samples: Vec<TrainSample<'_>> = completions
         .iter()
         .enumerate()
@@ -40,7 +92,15 @@ fn check(aggregation: LossAggregation, with_reference: bool, mask_truncated: boo
             prompt: prompts[i / 3],
             completion: c,
             old_logprobs: &logprobs[..c.len()],
-            advantage: [0.9, -0.4, -0.5, 1.2, -1.0, -0.2][i],
+            advantage: if ppo {
+                Advantage::Token(&returns[i])
+            } else {
+                Advantage::Sequence([0.9, -0.4, -0.5, 1.2, -1.0, -0.2][i])
+            },
+            value_targets: ppo.then(|| ValueTargets {
+                returns: &returns[i],
+                old_values: &token_values[i],
+            }),
             truncated: i == 2,
         })
         .collect();
@@ -53,11 +113,32 @@ fn check(aggregation: LossAggregation, with_reference: bool, mask_truncated: boo
         old_from_sampler: false,
         mask_truncated,
     };
-    let whole = accumulate_policy_gradients(&policy, reference.as_ref(), &samples, &settings(6));
+    let whole = accumulate_policy_gradients(
+        &policy,
+        reference.as_ref(),
+        critic.as_ref(),
+        &samples,
+        &settings(6),
+    );
     let g_whole = grads(&policy);
-    let parts = accumulate_policy_gradients(&policy, reference.as_ref(), &samples, &settings(2));
+    let parts = accumulate_policy_gradients(
+        &policy,
+        reference.as_ref(),
+        critic.as_ref(),
+        &samples,
+        &settings(2),
+    );
     let g_parts = grads(&policy);
-    assert!((whole.loss - parts.loss).abs() < 1e-6, "loss {} vs {}", whole.loss, parts.loss);
+    assert!(
+        (whole.loss - parts.loss).abs() < 1e-6,
+        "loss {} vs {}",
+        whole.loss,
+        parts.loss
+    );
+    if ppo {
+        let (a, b) = (whole.value_loss.unwrap(), parts.value_loss.unwrap());
+        assert!(a > 0.0 && (a - b).abs() < 1e-6, "value loss {a} vs {b}");
+    }
     assert!((whole.surrogate.kl_sum - parts.surrogate.kl_sum).abs() < 1e-6);
     if with_reference {
         assert!(whole.surrogate.kl_sum > 0.0);
@@ -69,7 +150,10 @@ fn check(aggregation: LossAggregation, with_reference: bool, mask_truncated: boo
             nonzero += 1;
         }
         let d = (a - b).abs().max().double_value(&[]);
-        assert!(d <= 1e-5 * scale.max(1e-3), "{name}: micro-batched gradient differs by {d} (scale {scale})");
+        assert!(
+            d <= 1e-5 * scale.max(1e-3),
+            "{name}: micro-batched gradient differs by {d} (scale {scale})"
+        );
     }
     assert!(nonzero > 10, "the loss must reach the parameters");
 }
@@ -97,4 +181,10 @@ fn seq_mean_token_sum_with_truncation_mask_accumulates_exactly() {
 #[test]
 fn dr_grpo_constant_normalizer_with_truncation_mask_accumulates_exactly() {
     check(LossAggregation::SeqMeanTokenSumNorm, true, true);
+}
+
+#[test]
+fn ppo_token_advantages_and_value_loss_accumulate_exactly() {
+    check_with(LossAggregation::TokenMean, true, false, true);
+    check_with(LossAggregation::SeqMeanTokenMean, false, true, true);
 }

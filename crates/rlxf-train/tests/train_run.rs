@@ -32,10 +32,17 @@ fn metrics(run: &std::path::Path) -> Vec<serde_json::Value> {
 
 /// The fields that must not depend on timing.
 fn learning_fields(m: &serde_json::Value) -> Vec<String> {
-    ["reward_mean", "loss", "grad_norm", "entropy", "kl", "completion_tokens_mean"]
-        .iter()
-        .map(|k| m[k].to_string())
-        .collect()
+    [
+        "reward_mean",
+        "loss",
+        "grad_norm",
+        "entropy",
+        "kl",
+        "completion_tokens_mean",
+    ]
+    .iter()
+    .map(|k| m[k].to_string())
+    .collect()
 }
 
 #[test]
@@ -44,8 +51,19 @@ fn run_writes_folder_and_is_deterministic() {
     rlxf_model::testing::tiny_model("llama", 1, model.path()).unwrap();
     let runs = tempfile::tempdir().unwrap();
     let a = runs.path().join("a");
-    let summary = Trainer::new(tiny_config(model.path(), &a, &[])).unwrap().train().unwrap();
-    for file in ["config.toml", "environment.json", "metrics.jsonl", "samples.jsonl", "eval_before.jsonl", "eval_after.jsonl", "summary.json"] {
+    let summary = Trainer::new(tiny_config(model.path(), &a, &[]))
+        .unwrap()
+        .train()
+        .unwrap();
+    for file in [
+        "config.toml",
+        "environment.json",
+        "metrics.jsonl",
+        "samples.jsonl",
+        "eval_before.jsonl",
+        "eval_after.jsonl",
+        "summary.json",
+    ] {
         assert!(a.join(file).exists(), "{file} missing from the run folder");
     }
     assert!(a.join("final/model.safetensors").exists() && a.join("final/tokenizer.json").exists());
@@ -56,26 +74,43 @@ fn run_writes_folder_and_is_deterministic() {
         assert!(line["entropy"].as_f64().unwrap() > 0.0);
     }
     assert_eq!(summary.before.problems, 4);
-    let samples: Vec<serde_json::Value> =
-        std::fs::read_to_string(a.join("samples.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let samples: Vec<serde_json::Value> = std::fs::read_to_string(a.join("samples.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(samples.len(), 2);
-    assert!(samples[0]["best"]["reward"].as_f64().unwrap() >= samples[0]["worst"]["reward"].as_f64().unwrap());
+    assert!(
+        samples[0]["best"]["reward"].as_f64().unwrap()
+            >= samples[0]["worst"]["reward"].as_f64().unwrap()
+    );
     // The saved policy loads and differs from the start (lr 1e-3 moves it).
-    let start = rlxf_model::LanguageModel::load(model.path(), tch::Device::Cpu, tch::Kind::Float).unwrap();
-    let end = rlxf_model::LanguageModel::load(&a.join("final"), tch::Device::Cpu, tch::Kind::Float).unwrap();
+    let start =
+        rlxf_model::LanguageModel::load(model.path(), tch::Device::Cpu, tch::Kind::Float).unwrap();
+    let end = rlxf_model::LanguageModel::load(&a.join("final"), tch::Device::Cpu, tch::Kind::Float)
+        .unwrap();
     let name = "model.layers.0.mlp.up_proj.weight";
     assert!(!start.vs.variables()[name].allclose(&end.vs.variables()[name], 1e-6, 1e-6, false));
     // Same seed and config: the same run, bit for bit, in everything that is not a timing.
     let b = runs.path().join("b");
-    Trainer::new(tiny_config(model.path(), &b, &[])).unwrap().train().unwrap();
+    Trainer::new(tiny_config(model.path(), &b, &[]))
+        .unwrap()
+        .train()
+        .unwrap();
     let (ma, mb) = (metrics(&a), metrics(&b));
     for (x, y) in ma.iter().zip(&mb) {
         assert_eq!(learning_fields(x), learning_fields(y));
     }
     // A different seed samples differently.
     let c = runs.path().join("c");
-    Trainer::new(tiny_config(model.path(), &c, &["seed=5"])).unwrap().train().unwrap();
-    assert_ne!(ma.iter().map(learning_fields).collect::<Vec<_>>(), metrics(&c).iter().map(learning_fields).collect::<Vec<_>>());
+    Trainer::new(tiny_config(model.path(), &c, &["seed=5"]))
+        .unwrap()
+        .train()
+        .unwrap();
+    assert_ne!(
+        ma.iter().map(learning_fields).collect::<Vec<_>>(),
+        metrics(&c).iter().map(learning_fields).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -90,13 +125,24 @@ fn kl_reference_and_multiple_iterations_run() {
     let config = tiny_config(
         model.path(),
         run.path(),
-        &["algorithm.beta=0.1", "algorithm.num_iterations=2", "algorithm.loss_aggregation=\"seq_mean_token_mean\"", &reference_path],
+        &[
+            "algorithm.beta=0.1",
+            "algorithm.num_iterations=2",
+            "algorithm.loss_aggregation=\"seq_mean_token_mean\"",
+            &reference_path,
+        ],
     );
     Trainer::new(config).unwrap().train().unwrap();
     let m = metrics(run.path());
     for step in &m {
-        assert!(step["kl"].as_f64().unwrap() > 0.0, "KL to a different reference must be > 0");
-        assert!(step["grad_norm"].as_f64().unwrap() > 0.0, "the KL term must produce a gradient");
+        assert!(
+            step["kl"].as_f64().unwrap() > 0.0,
+            "KL to a different reference must be > 0"
+        );
+        assert!(
+            step["grad_norm"].as_f64().unwrap() > 0.0,
+            "the KL term must produce a gradient"
+        );
     }
 }
 
@@ -105,9 +151,16 @@ fn bf16_policy_trains() {
     let model = tempfile::tempdir().unwrap();
     rlxf_model::testing::tiny_model("llama", 4, model.path()).unwrap();
     let run = tempfile::tempdir().unwrap();
-    let config = tiny_config(model.path(), run.path(), &["model.dtype=bf16", "algorithm.steps=1"]);
+    let config = tiny_config(
+        model.path(),
+        run.path(),
+        &["model.dtype=bf16", "algorithm.steps=1"],
+    );
     Trainer::new(config).unwrap().train().unwrap();
-    assert!(metrics(run.path())[0]["grad_norm"].as_f64().unwrap().is_finite());
+    assert!(metrics(run.path())[0]["grad_norm"]
+        .as_f64()
+        .unwrap()
+        .is_finite());
 }
 
 #[test]
@@ -127,12 +180,22 @@ fn smollm2_short_grpo_run() {
         "eval.held_out=8".into(),
         "eval.max_new_tokens=32".into(),
     ];
-    let summary = Trainer::new(TrainConfig::load(None, &overrides).unwrap()).unwrap().train().unwrap();
+    let summary = Trainer::new(TrainConfig::load(None, &overrides).unwrap())
+        .unwrap()
+        .train()
+        .unwrap();
     assert_eq!(summary.after.problems, 8);
     let m = metrics(run.path());
     assert_eq!(m.len(), 2);
-    assert!(m.iter().all(|s| s["completion_tokens_mean"].as_f64().unwrap() > 0.0));
-    let saved = rlxf_model::LanguageModel::load(&run.path().join("final"), tch::Device::Cpu, tch::Kind::Float).unwrap();
+    assert!(m
+        .iter()
+        .all(|s| s["completion_tokens_mean"].as_f64().unwrap() > 0.0));
+    let saved = rlxf_model::LanguageModel::load(
+        &run.path().join("final"),
+        tch::Device::Cpu,
+        tch::Kind::Float,
+    )
+    .unwrap();
     assert_eq!(saved.config.vocab_size, 49152);
 }
 
@@ -146,15 +209,31 @@ fn interrupted_and_resumed_run_equals_uninterrupted_run() {
     rlxf_model::testing::tiny_model("qwen2", 6, model.path()).unwrap();
     let runs = tempfile::tempdir().unwrap();
     // Weight decay and warm-up make the optimizer state and the step count matter after resuming.
-    let extra = ["algorithm.steps=3", "optimizer.weight_decay=0.1", "optimizer.warmup_steps=2", "model.save_dtype=\"f32\""];
+    let extra = [
+        "algorithm.steps=3",
+        "optimizer.weight_decay=0.1",
+        "optimizer.warmup_steps=2",
+        "model.save_dtype=\"f32\"",
+    ];
     let whole = runs.path().join("whole");
-    Trainer::new(tiny_config(model.path(), &whole, &extra)).unwrap().train().unwrap();
+    Trainer::new(tiny_config(model.path(), &whole, &extra))
+        .unwrap()
+        .train()
+        .unwrap();
 
     let split = runs.path().join("split");
     let stop = Arc::new(AtomicBool::new(true));
-    let err = Trainer::new(tiny_config(model.path(), &split, &extra)).unwrap().with_stop_flag(stop).train().unwrap_err();
+    let err = Trainer::new(tiny_config(model.path(), &split, &extra))
+        .unwrap()
+        .with_stop_flag(stop)
+        .train()
+        .unwrap_err();
     match err {
-        rlxf_train::TrainError::Interrupted { step, ref checkpoint, .. } => {
+        rlxf_train::TrainError::Interrupted {
+            step,
+            ref checkpoint,
+            ..
+        } => {
             assert_eq!(step, 1);
             assert!(checkpoint.join("policy/model.safetensors").exists());
             assert!(checkpoint.join("optimizer.safetensors").exists());
@@ -170,13 +249,24 @@ fn interrupted_and_resumed_run_equals_uninterrupted_run() {
         assert_eq!(learning_fields(x), learning_fields(y), "step {}", x["step"]);
         assert_eq!(x["lr"], y["lr"]);
     }
-    let load = |dir: &std::path::Path| rlxf_model::LanguageModel::load(&dir.join("final"), tch::Device::Cpu, tch::Kind::Float).unwrap();
+    let load = |dir: &std::path::Path| {
+        rlxf_model::LanguageModel::load(&dir.join("final"), tch::Device::Cpu, tch::Kind::Float)
+            .unwrap()
+    };
     let (wa, wb) = (load(&whole), load(&split));
     for (name, t) in wa.vs.variables() {
-        assert!(t.equal(&wb.vs.variables()[&name]), "{name} differs after resume");
+        assert!(
+            t.equal(&wb.vs.variables()[&name]),
+            "{name} differs after resume"
+        );
     }
-    let samples = |dir: &std::path::Path| std::fs::read_to_string(dir.join("samples.jsonl")).unwrap();
-    assert_eq!(samples(&whole), samples(&split), "sampled completions must match too");
+    let samples =
+        |dir: &std::path::Path| std::fs::read_to_string(dir.join("samples.jsonl")).unwrap();
+    assert_eq!(
+        samples(&whole),
+        samples(&split),
+        "sampled completions must match too"
+    );
 }
 
 #[test]
@@ -184,10 +274,23 @@ fn resume_without_checkpoint_is_a_clear_error() {
     let model = tempfile::tempdir().unwrap();
     rlxf_model::testing::tiny_model("llama", 7, model.path()).unwrap();
     let run = tempfile::tempdir().unwrap();
-    Trainer::new(tiny_config(model.path(), run.path(), &["algorithm.steps=1"])).unwrap().train().unwrap();
-    let err = Trainer::resume(run.path(), &[]).err().expect("no checkpoint to resume from").to_string();
+    Trainer::new(tiny_config(
+        model.path(),
+        run.path(),
+        &["algorithm.steps=1"],
+    ))
+    .unwrap()
+    .train()
+    .unwrap();
+    let err = Trainer::resume(run.path(), &[])
+        .err()
+        .expect("no checkpoint to resume from")
+        .to_string();
     assert!(err.contains("no intact checkpoint"), "{err}");
     let empty = tempfile::tempdir().unwrap();
-    let err = Trainer::resume(empty.path(), &[]).err().expect("not a run folder").to_string();
+    let err = Trainer::resume(empty.path(), &[])
+        .err()
+        .expect("not a run folder")
+        .to_string();
     assert!(err.contains("not an rlxf run folder"), "{err}");
 }
