@@ -39,6 +39,9 @@ fn learning_fields(m: &serde_json::Value) -> Vec<String> {
         "entropy",
         "kl",
         "completion_tokens_mean",
+        "value_loss",
+        "sampling_rounds",
+        "trained_groups",
     ]
     .iter()
     .map(|k| m[k].to_string())
@@ -203,18 +206,31 @@ fn smollm2_short_grpo_run() {
 /// and final weights, bit for bit.
 #[test]
 fn interrupted_and_resumed_run_equals_uninterrupted_run() {
+    resumed_equals_uninterrupted(&[]);
+}
+
+/// The critic's head, trunk and optimizers, and the data cursor that dynamic sampling advances by
+/// a varying amount, all come back from the checkpoint.
+#[test]
+fn resumed_ppo_and_dynamic_sampling_runs_equal_uninterrupted_ones() {
+    resumed_equals_uninterrupted(&["algorithm.name=\"ppo\"", "critic.kind=\"separate\"", "critic.lr=1e-3", "algorithm.beta=0.05"]);
+    resumed_equals_uninterrupted(&["algorithm.dynamic_sampling=true", "algorithm.max_sampling_rounds=2"]);
+}
+
+fn resumed_equals_uninterrupted(algorithm: &[&str]) {
     use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
     let model = tempfile::tempdir().unwrap();
     rlxf_model::testing::tiny_model("qwen2", 6, model.path()).unwrap();
     let runs = tempfile::tempdir().unwrap();
     // Weight decay and warm-up make the optimizer state and the step count matter after resuming.
-    let extra = [
+    let mut extra = vec![
         "algorithm.steps=3",
         "optimizer.weight_decay=0.1",
         "optimizer.warmup_steps=2",
         "model.save_dtype=\"f32\"",
     ];
+    extra.extend_from_slice(algorithm);
     let whole = runs.path().join("whole");
     Trainer::new(tiny_config(model.path(), &whole, &extra))
         .unwrap()
