@@ -3,6 +3,7 @@
 //! folder's path, so the trainer can call them during or after a run and `rlxf plot` after it.
 
 pub mod charts;
+pub mod comparison;
 mod error;
 pub mod html_report;
 mod number_format;

@@ -86,6 +86,16 @@ enum Command {
         /// The run folder `rlxf train` wrote, e.g. runs/20261123-025214.
         run_dir: PathBuf,
     },
+    /// Compare finished runs: print a Markdown table (held-out accuracy before/after, end-of-run
+    /// reward, KL, entropy, length, time) and write overlay charts.
+    Compare {
+        /// Run folders, e.g. runs/algorithms/*.
+        #[arg(required = true)]
+        run_dirs: Vec<PathBuf>,
+        /// Folder for the charts (compare_*.png).
+        #[arg(long, default_value = "runs/comparison")]
+        out: PathBuf,
+    },
     /// Score completions with a reward spec for other frameworks: a JSONL batch, or an HTTP server.
     Reward {
         #[command(subcommand)]
@@ -108,6 +118,7 @@ fn main() -> ExitCode {
             commands::generate(&model, &prompts, max_new_tokens, temperature, seed, &device, threads)
         }
         Command::Plot { run_dir } => plot::plot(&run_dir),
+        Command::Compare { run_dirs, out } => plot::compare(&run_dirs, &out),
         Command::Reward { command } => reward_commands::run(command),
     };
     match result {

@@ -3,6 +3,7 @@
 //! after training.
 
 mod catalog;
+pub mod comparison;
 mod line_chart;
 mod smoothing;
 
