@@ -16,14 +16,22 @@ pub struct SamplingParams {
     /// Keep only the k most likely tokens; 0 disables.
     pub top_k: usize,
     pub max_new_tokens: usize,
+    /// End-of-sequence tokens cannot be sampled before this many new tokens (transformers'
+    /// `min_new_tokens`); benchmarks set it to `max_new_tokens` for fixed-length work.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub min_new_tokens: usize,
     /// Generation of a row ends when its text contains one of these; the text is cut before it.
     pub stop: Vec<String>,
 }
 
 impl Default for SamplingParams {
     fn default() -> Self {
-        Self { temperature: 1.0, top_p: 1.0, top_k: 0, max_new_tokens: 256, stop: vec![] }
+        Self { temperature: 1.0, top_p: 1.0, top_k: 0, max_new_tokens: 256, min_new_tokens: 0, stop: vec![] }
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl SamplingParams {
@@ -40,6 +48,9 @@ impl SamplingParams {
         }
         if self.max_new_tokens == 0 {
             return Err("max_new_tokens must be at least 1".into());
+        }
+        if self.min_new_tokens > self.max_new_tokens {
+            return Err(format!("min_new_tokens ({}) must not exceed max_new_tokens ({})", self.min_new_tokens, self.max_new_tokens));
         }
         Ok(())
     }

@@ -109,7 +109,15 @@ impl<'a> Sampler<'a> {
             let mut next = Vec::with_capacity(active.len());
             for (slot, &ri) in active.iter().enumerate() {
                 let row = &mut rows[ri];
-                let c = choose(&host[slot * vocab..(slot + 1) * vocab], params.temperature, params.top_k, params.top_p, &mut row.rng);
+                let row_logits = &mut host[slot * vocab..(slot + 1) * vocab];
+                if row.tokens.len() < params.min_new_tokens {
+                    for &eos in self.tokenizer.eos_ids() {
+                        if let Some(l) = row_logits.get_mut(eos as usize) {
+                            *l = f32::NEG_INFINITY;
+                        }
+                    }
+                }
+                let c = choose(row_logits, params.temperature, params.top_k, params.top_p, &mut row.rng);
                 row.tokens.push(c.token);
                 row.logprobs.push(c.logprob);
                 next.push(c.token as i64);

@@ -47,7 +47,7 @@ fn greedy_batched_equals_one_by_one() {
 
 #[test]
 fn seeded_sampling_batched_equals_one_by_one_and_repeats() {
-    let params = SamplingParams { temperature: 0.9, top_p: 0.95, top_k: 50, max_new_tokens: 24, stop: vec![] };
+    let params = SamplingParams { temperature: 0.9, top_p: 0.95, top_k: 50, max_new_tokens: 24, min_new_tokens: 0, stop: vec![] };
     assert_batched_equals_single(&params);
     let (_dir, model, tok) = tiny();
     let sampler = Sampler::new(&model, &tok);
@@ -108,4 +108,24 @@ fn shared_prompt_prefill_equals_one_by_one() {
         assert_eq!(single.token_ids, b.token_ids);
     }
     assert_ne!(batched[0].token_ids, batched[1].token_ids, "different seeds should differ");
+}
+
+#[test]
+fn min_new_tokens_holds_back_end_of_sequence() {
+    let (dir, model, tok) = tiny();
+    let reqs = requests(&tok);
+    let first = Sampler::new(&model, &tok).generate_all(&reqs[..1], &SamplingParams::greedy(8)).unwrap().remove(0).token_ids[0];
+    // Declare greedy's first token the end of sequence: free decoding stops at once.
+    let eos_tok = ChatTokenizer::from_dir(dir.path(), &[first]).unwrap();
+    let sampler = Sampler::new(&model, &eos_tok);
+    let free = sampler.generate_all(&reqs[..1], &SamplingParams::greedy(8)).unwrap().remove(0);
+    assert_eq!((free.token_ids.len(), free.finish.clone()), (1, FinishReason::Eos));
+    let held = SamplingParams { min_new_tokens: 5, ..SamplingParams::greedy(8) };
+    let out = sampler.generate_all(&reqs[..1], &held).unwrap().remove(0);
+    assert!(out.token_ids.len() >= 5, "{:?}", out.token_ids);
+    assert!(!out.token_ids[..4].contains(&first), "EOS sampled before min_new_tokens: {:?}", out.token_ids);
+    let fixed = SamplingParams { min_new_tokens: 8, ..SamplingParams { temperature: 1.0, ..SamplingParams::greedy(8) } };
+    let rows = sampler.generate_all(&reqs, &fixed).unwrap();
+    assert!(rows.iter().all(|c| c.token_ids.len() == 8 && c.finish == FinishReason::Length));
+    assert!(SamplingParams { min_new_tokens: 9, ..SamplingParams::greedy(8) }.validate().is_err());
 }
