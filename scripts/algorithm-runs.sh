@@ -27,5 +27,5 @@ for name in "${names[@]}"; do
   rm -rf "$out"
   echo "== $name -> $out"
   # shellcheck disable=SC2086
-  "$RLXF" train --set run_dir="$out" --set algorithm.name="$name" --set algorithm.measure_kl=true ${SETTINGS[$name]}
+  "$RLXF" train --set run_dir="$out" --set model.threads="${THREADS:-0}" --set algorithm.name="$name" --set algorithm.measure_kl=true ${SETTINGS[$name]}
 done

@@ -18,6 +18,7 @@ pub struct Collected {
     pub sampled_correct: usize,
     pub sampled_tokens: usize,
     pub sampled_truncated: usize,
+    pub scoring_seconds: f64,
     /// Fraction of sampled groups whose rewards were not all equal.
     pub informative_fraction: f64,
     pub rounds: usize,
@@ -44,6 +45,7 @@ pub fn collect_groups(
         sampled_correct: 0,
         sampled_tokens: 0,
         sampled_truncated: 0,
+        scoring_seconds: 0.0,
         informative_fraction: 0.0,
         rounds: 0,
     };
@@ -70,6 +72,7 @@ pub fn collect_groups(
                 .map(|c| c.token_ids.len())
                 .sum::<usize>();
             out.sampled_truncated += g.completions.iter().filter(|c| c.is_truncated()).count();
+            out.scoring_seconds += g.scoring_seconds;
         }
         out.sampled_rewards.extend_from_slice(&rewards);
         let Some(acc) = accumulator.as_mut() else {
@@ -161,6 +164,7 @@ mod tests {
                 })
                 .collect(),
             scores: rewards.iter().map(|&r| Score::scalar(r)).collect(),
+            scoring_seconds: 0.0,
         }
     }
 

@@ -33,6 +33,8 @@ pub struct ScoredGroup {
     pub prompt: PreparedPrompt,
     pub completions: Vec<Completion>,
     pub scores: Vec<Score>,
+    /// Wall time the reward took for this group.
+    pub scoring_seconds: f64,
 }
 
 /// Samples `group_size` completions per prompt (one batched call) and scores each group.
@@ -65,7 +67,9 @@ pub fn sample_and_score(
             .iter()
             .map(|c| ScoreInput::from_problem(&prompt.problem, c))
             .collect();
+        let start = std::time::Instant::now();
         let scores = reward.score_group(&inputs);
+        let scoring_seconds = start.elapsed().as_secs_f64();
         if scores.len() != completions.len() {
             return Err(TrainError::Reward(format!(
                 "reward `{}` returned {} scores for {} completions",
@@ -78,6 +82,7 @@ pub fn sample_and_score(
             prompt,
             completions,
             scores,
+            scoring_seconds,
         });
     }
     Ok(groups)

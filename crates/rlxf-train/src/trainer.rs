@@ -51,10 +51,14 @@ pub struct StepMetrics {
     pub greedy_reward_mean: Option<f64>,
     pub completion_tokens_mean: f64,
     pub truncated_fraction: f64,
+    /// Sampling (and ReMax's greedy pass), reward scoring excluded.
     pub generation_seconds: f64,
+    pub scoring_seconds: f64,
     pub training_seconds: f64,
     pub step_seconds: f64,
     pub generated_tokens_per_second: f64,
+    /// The process's peak resident memory so far (VmHWM).
+    pub peak_rss_mb: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eval_accuracy: Option<f64>,
 }
@@ -466,7 +470,7 @@ impl Trainer {
         } else {
             None
         };
-        let generation_seconds = gen_start.elapsed().as_secs_f64();
+        let generation_seconds = gen_start.elapsed().as_secs_f64() - collected.scoring_seconds;
         self.run.log_samples(&best_and_worst(step, groups))?;
         let train_start = Instant::now();
         let pairs: Vec<(&[u32], &[u32])> = groups
@@ -562,10 +566,12 @@ impl Trainer {
             completion_tokens_mean: collected.sampled_tokens as f64 / n,
             truncated_fraction: collected.sampled_truncated as f64 / n,
             generation_seconds,
+            scoring_seconds: collected.scoring_seconds,
             training_seconds: train_start.elapsed().as_secs_f64(),
             step_seconds: step_start.elapsed().as_secs_f64(),
             generated_tokens_per_second: collected.sampled_tokens as f64
                 / generation_seconds.max(1e-9),
+            peak_rss_mb: runtime::peak_rss_mb(),
             eval_accuracy: None,
         })
     }

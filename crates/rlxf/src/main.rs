@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench_command;
 mod commands;
+mod problems_command;
 mod eval_command;
 mod reward_registry;
 mod plot;
@@ -86,6 +88,26 @@ enum Command {
         /// The run folder `rlxf train` wrote, e.g. runs/20261123-025214.
         run_dir: PathBuf,
     },
+    /// Print the problems of a recipe's task as JSONL (the training split by default).
+    Problems {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// train or held_out.
+        #[arg(long, default_value = "train")]
+        split: String,
+        /// Index of the first problem.
+        #[arg(long, default_value_t = 0)]
+        start: u64,
+        #[arg(long, default_value_t = 10)]
+        count: u64,
+    },
+    /// Benchmarks of rlxf's own parts (the peers' halves live in bench/).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Compare finished runs: print a Markdown table (held-out accuracy before/after, end-of-run
     /// reward, KL, entropy, length, time) and write overlay charts.
     Compare {
@@ -101,6 +123,12 @@ enum Command {
         #[command(subcommand)]
         command: reward_commands::RewardCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Sampler throughput on fixed-length completions from given prompt token ids (JSON lines).
+    Rollout(bench_command::RolloutArgs),
 }
 
 fn main() -> ExitCode {
@@ -119,6 +147,10 @@ fn main() -> ExitCode {
         }
         Command::Plot { run_dir } => plot::plot(&run_dir),
         Command::Compare { run_dirs, out } => plot::compare(&run_dirs, &out),
+        Command::Problems { config, overrides, split, start, count } => {
+            problems_command::problems(config, &overrides, &split, start, count)
+        }
+        Command::Bench { command: BenchCommand::Rollout(args) } => bench_command::rollout(args),
         Command::Reward { command } => reward_commands::run(command),
     };
     match result {

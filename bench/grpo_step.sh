@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# One GRPO step end to end (sample G=8 for 8 prompts, score, log-probs, backward, AdamW step), rlxf vs
+# TRL's GRPOTrainer with matched settings: SmolLM2-135M-Instruct f32 on CPU, the default task's
+# problems (from `rlxf problems`), beta = 0, token-mean loss, lr 1e-5, micro-batch 16, temperature 0.7,
+# every completion exactly --new-tokens long (min = max new tokens). --steps steps each; the table
+# reports medians and the time split. Usage: bench/grpo_step.sh [--steps 6] [--new-tokens 64] [--threads 2]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+steps=6 new_tokens=64 threads=2 model=models/smollm2-135m-instruct
+while [ $# -gt 0 ]; do
+  case $1 in
+    --steps) steps=$2; shift 2 ;;
+    --new-tokens) new_tokens=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --model) model=$2; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+RLXF=${RLXF:-target/release/rlxf}
+PY=${PY:-.venv/bin/python}
+[ -x "$RLXF" ] || { echo "$RLXF missing: run scripts/build.sh" >&2; exit 1; }
+"$PY" -c "import trl" 2>/dev/null || { echo "trl missing: run bench/setup.sh" >&2; exit 1; }
+source scripts/env.sh
+export OMP_NUM_THREADS=$threads
+mkdir -p bench/results
+stamp=$(date -u +%Y%m%d-%H%M%S)
+out=bench/results/grpo-step-$stamp.jsonl
+problems=bench/results/problems-$stamp.jsonl
+common=(--set "model.path=$model" --set "model.threads=$threads" --set algorithm.steps="$steps")
+"$RLXF" problems "${common[@]}" --split train --count $((8 * steps)) > "$problems"
+run=bench/results/rlxf-run-$stamp
+echo "rlxf: $steps steps" >&2
+"$RLXF" train "${common[@]}" --set run_dir="$run" --set eval.held_out=1 --set checkpoint.every=0 \
+  --set sampling.max_new_tokens="$new_tokens" --set sampling.min_new_tokens="$new_tokens" >&2
+"$PY" - "$run/metrics.jsonl" >> "$out" <<'PYEOF'
+import json, sys
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    print(json.dumps({"engine": "rlxf", "task": "grpo_step", "step": m["step"], "step_seconds": m["step_seconds"],
+                      "generation_seconds": m["generation_seconds"], "scoring_seconds": m["scoring_seconds"],
+                      "training_seconds": m["training_seconds"], "peak_rss_mb": m["peak_rss_mb"]}))
+PYEOF
+echo "TRL: $steps steps" >&2
+"$PY" bench/peers/trl_grpo.py --model "$model" --problems "$problems" --steps "$steps" --max-new-tokens "$new_tokens" \
+  --fixed-length --threads "$threads" --out "$out" >&2
+echo "results: $out" >&2
+"$PY" bench/summarize.py "$out"

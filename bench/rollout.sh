@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Rollout throughput, rlxf's sampler vs transformers `generate`, in one run on this machine:
+# SmolLM2-135M-Instruct (f32, CPU), 128 prompt tokens, exactly 256 new tokens per row, temperature 1,
+# batch sizes 8, 32 and 64, 5 timed runs each after a warm-up; engines alternate per batch size.
+# Usage: bench/rollout.sh [--threads N] [--batches "8 32 64"] [--repeats 5] [--model DIR] [--device cuda] [--dtype bf16]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+threads=2 batches="8 32 64" repeats=5 model=models/smollm2-135m-instruct device=cpu dtype=f32 new_tokens=256
+while [ $# -gt 0 ]; do
+  case $1 in
+    --threads) threads=$2; shift 2 ;;
+    --batches) batches=$2; shift 2 ;;
+    --repeats) repeats=$2; shift 2 ;;
+    --model) model=$2; shift 2 ;;
+    --device) device=$2; shift 2 ;;
+    --dtype) dtype=$2; shift 2 ;;
+    --new-tokens) new_tokens=$2; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+RLXF=${RLXF:-target/release/rlxf}
+PY=${PY:-.venv/bin/python}
+[ -x "$RLXF" ] || { echo "$RLXF missing: run scripts/build.sh" >&2; exit 1; }
+[ -d "$model" ] || { echo "$model missing: run scripts/fetch-models.sh" >&2; exit 1; }
+[ -f scripts/env.sh ] && source scripts/env.sh
+export OMP_NUM_THREADS=$threads
+mkdir -p bench/results
+stamp=$(date -u +%Y%m%d-%H%M%S)
+prompts=bench/results/prompts-$stamp.json
+out=bench/results/rollout-$stamp.jsonl
+"$PY" bench/peers/make_prompts.py --model "$model" --rows 64 --tokens 128 --out "$prompts"
+for batch in $batches; do
+  echo "batch $batch: rlxf" >&2
+  "$RLXF" bench rollout --model "$model" --prompts "$prompts" --batch "$batch" --new-tokens "$new_tokens" \
+    --repeats "$repeats" --threads "$threads" --device "$device" --dtype "$dtype" | tee -a "$out"
+  echo "batch $batch: transformers" >&2
+  "$PY" bench/peers/hf_generate.py --model "$model" --prompts "$prompts" --batch "$batch" --new-tokens "$new_tokens" \
+    --repeats "$repeats" --threads "$threads" --device "$device" --dtype "$dtype" | tee -a "$out"
+done
+echo "results: $out" >&2
+"$PY" bench/summarize.py "$out"

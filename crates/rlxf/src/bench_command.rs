@@ -1,0 +1,88 @@
+//! `rlxf bench rollout`: sampler throughput on fixed-length work, the rlxf half of
+//! `bench/rollout.sh` (the other half is transformers `generate` in bench/peers/hf_generate.py, fed the
+//! same prompt token ids). One JSON line per timed run.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use rlxf_core::{GenerationRequest, SamplingParams};
+use rlxf_model::{runtime, ChatTokenizer, DType, LanguageModel, Sampler};
+
+#[derive(Args)]
+pub struct RolloutArgs {
+    #[arg(long)]
+    model: PathBuf,
+    /// JSON file: a list of prompts, each a list of token ids (bench/peers/make_prompts.py writes it).
+    #[arg(long)]
+    prompts: PathBuf,
+    /// Rows generated at once (the first N prompts).
+    #[arg(long)]
+    batch: usize,
+    /// Exact completion length: end-of-sequence is held back until then.
+    #[arg(long, default_value_t = 256)]
+    new_tokens: usize,
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f64,
+    /// Timed runs after one untimed warm-up.
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// f32 or bf16.
+    #[arg(long, default_value = "f32")]
+    dtype: String,
+}
+
+pub fn rollout(args: RolloutArgs) -> Result<()> {
+    let threads = runtime::set_threads(args.threads);
+    let torch = runtime::check_torch_version()?;
+    let device = runtime::parse_device(&args.device)?;
+    let dtype: DType = args.dtype.parse().map_err(anyhow::Error::msg)?;
+    let model = LanguageModel::load(&args.model, device, dtype.kind())?;
+    let tokenizer = ChatTokenizer::from_dir(&args.model, &model.config.eos_token_ids)?;
+    let text = std::fs::read_to_string(&args.prompts).with_context(|| format!("reading {}", args.prompts.display()))?;
+    let prompts: Vec<Vec<u32>> = serde_json::from_str(&text)
+        .with_context(|| format!("{}: expected a JSON list of token-id lists", args.prompts.display()))?;
+    if prompts.len() < args.batch {
+        bail!("{} holds {} prompts, fewer than --batch {}", args.prompts.display(), prompts.len(), args.batch);
+    }
+    let requests: Vec<GenerationRequest> = prompts[..args.batch]
+        .iter()
+        .enumerate()
+        .map(|(i, ids)| GenerationRequest { prompt_text: String::new(), prompt_ids: ids.clone(), seed: i as u64 })
+        .collect();
+    let params = SamplingParams {
+        temperature: args.temperature,
+        top_p: 1.0,
+        top_k: 0,
+        max_new_tokens: args.new_tokens,
+        min_new_tokens: args.new_tokens,
+        stop: vec![],
+    };
+    let sampler = Sampler { model: &model, tokenizer: &tokenizer, max_batch: args.batch };
+    // Warm-up: allocator and kernel caches, as the peer gets.
+    sampler.generate_all(&requests[..1], &SamplingParams { max_new_tokens: 8, min_new_tokens: 0, ..params.clone() })?;
+    for run in 0..args.repeats {
+        let start = Instant::now();
+        let out = sampler.generate_all(&requests, &params)?;
+        if device.is_cuda() {
+            tch::Cuda::synchronize(0);
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        let tokens: usize = out.iter().map(|c| c.token_ids.len()).sum();
+        println!(
+            "{}",
+            serde_json::json!({
+                "engine": "rlxf", "task": "rollout", "run": run, "batch": args.batch,
+                "prompt_tokens": requests[0].prompt_ids.len(), "new_tokens": args.new_tokens,
+                "generated_tokens": tokens, "seconds": seconds, "tokens_per_second": tokens as f64 / seconds,
+                "peak_rss_mb": runtime::peak_rss_mb(), "threads": threads, "torch": torch, "device": args.device, "dtype": args.dtype,
+            })
+        );
+    }
+    Ok(())
+}
