@@ -90,8 +90,10 @@ class StepTimer(TrainerCallback):
     def on_step_end(self, args, state, control, model=None, **kwargs):
         seconds = time.perf_counter() - self.start
         self.train_seconds += seconds
-        generation = SECTIONS.get("transformers.generate", 0.0) + SECTIONS.get("transformers.generate_batch", 0.0)
-        scoring = SECTIONS.get("exact_answer", 0.0)
+        # Section names carry the trainer's class as a prefix ("GRPOTrainer.transformers.generate").
+        section = lambda *suffixes: sum(v for k, v in SECTIONS.items() if k.endswith(suffixes))
+        generation = section(".transformers.generate", ".transformers.generate_batch")
+        scoring = section(".exact_answer")
         record = {
             "engine": "trl", "task": "grpo_step", "step": state.global_step, "step_seconds": seconds,
             "generation_seconds": generation, "scoring_seconds": scoring,
