@@ -63,7 +63,7 @@ fn loads_good_lines_and_reports_bad_ones_with_line_numbers() {
         msgs[3]
     );
     assert!(
-        msgs[4].contains("`answer` must be a string or number, found null"),
+        msgs[4].contains("`answer` must be a string, number or boolean, found null"),
         "{}",
         msgs[4]
     );
