@@ -23,7 +23,10 @@ impl DataFormat {
         let name = name.strip_suffix(".gz").unwrap_or(&name);
         if name.ends_with(".parquet") {
             Some(Self::Parquet)
-        } else if [".jsonl", ".json", ".ndjson"].iter().any(|ext| name.ends_with(ext)) {
+        } else if [".jsonl", ".json", ".ndjson"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+        {
             Some(Self::JsonLines)
         } else {
             None
@@ -60,7 +63,10 @@ pub fn data_files(path: &Path) -> Result<Vec<PathBuf>, DataError> {
         };
         let mut files = Vec::new();
         for entry in glob::glob(&text).map_err(|e| bad_pattern(e.to_string()))? {
-            let file = entry.map_err(|e| DataError::Io { path: e.path().to_path_buf(), source: e.into() })?;
+            let file = entry.map_err(|e| DataError::Io {
+                path: e.path().to_path_buf(),
+                source: e.into(),
+            })?;
             if file.is_file() {
                 files.push(file);
             }
@@ -69,7 +75,10 @@ pub fn data_files(path: &Path) -> Result<Vec<PathBuf>, DataError> {
         return non_empty(path, files, "match this pattern");
     }
     if path.is_dir() {
-        let io = |source| DataError::Io { path: path.to_path_buf(), source };
+        let io = |source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let mut files = Vec::new();
         for entry in std::fs::read_dir(path).map_err(io)? {
             let file = entry.map_err(io)?.path();
@@ -81,14 +90,23 @@ pub fn data_files(path: &Path) -> Result<Vec<PathBuf>, DataError> {
         return non_empty(path, files, "(*.parquet) in this folder");
     }
     if DataFormat::of(path).is_none() {
-        return Err(DataError::UnknownFormat { path: path.to_path_buf() });
+        return Err(DataError::UnknownFormat {
+            path: path.to_path_buf(),
+        });
     }
     Ok(vec![path.to_path_buf()])
 }
 
-fn non_empty(path: &Path, files: Vec<PathBuf>, what: &'static str) -> Result<Vec<PathBuf>, DataError> {
+fn non_empty(
+    path: &Path,
+    files: Vec<PathBuf>,
+    what: &'static str,
+) -> Result<Vec<PathBuf>, DataError> {
     if files.is_empty() {
-        return Err(DataError::NoFiles { path: path.to_path_buf(), what });
+        return Err(DataError::NoFiles {
+            path: path.to_path_buf(),
+            what,
+        });
     }
     Ok(files)
 }
@@ -100,7 +118,10 @@ mod tests {
     #[test]
     fn formats_by_file_name() {
         let of = |s: &str| DataFormat::of(Path::new(s));
-        assert_eq!(of("a/train-00000-of-00002.parquet"), Some(DataFormat::Parquet));
+        assert_eq!(
+            of("a/train-00000-of-00002.parquet"),
+            Some(DataFormat::Parquet)
+        );
         assert_eq!(of("x.JSONL.gz"), Some(DataFormat::JsonLines));
         assert_eq!(of("x.json"), Some(DataFormat::JsonLines));
         assert_eq!(of("x.csv"), None);
@@ -112,10 +133,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
         let err = data_files(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("no data files (*.parquet) in this folder"), "{err}");
-        let err = data_files(&dir.path().join("train-*.parquet")).unwrap_err().to_string();
+        assert!(
+            err.contains("no data files (*.parquet) in this folder"),
+            "{err}"
+        );
+        let err = data_files(&dir.path().join("train-*.parquet"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no data files match this pattern"), "{err}");
-        let err = data_files(&dir.path().join("notes.txt")).unwrap_err().to_string();
+        let err = data_files(&dir.path().join("notes.txt"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown data file type"), "{err}");
     }
 }

@@ -77,7 +77,11 @@ impl fmt::Display for DatasetCounts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} train, {} held out", self.train, self.held_out)?;
         if self.overlap_removed > 0 {
-            write!(f, ", {} training rows dropped as duplicates of held-out ones", self.overlap_removed)?;
+            write!(
+                f,
+                ", {} training rows dropped as duplicates of held-out ones",
+                self.overlap_removed
+            )?;
         }
         if self.skipped > 0 {
             write!(f, ", {} bad records skipped", self.skipped)?;
@@ -108,11 +112,20 @@ impl DatasetTask {
                 ))
             }
             (Some(f), None) if !(0.001..=0.999).contains(&f) => {
-                return Err(DataError::invalid(KIND, "held_out_fraction", f, "use a value in [0.001, 0.999], e.g. 0.1"))
+                return Err(DataError::invalid(
+                    KIND,
+                    "held_out_fraction",
+                    f,
+                    "use a value in [0.001, 0.999], e.g. 0.1",
+                ))
             }
             (f, _) => f.unwrap_or(DEFAULT_HELD_OUT_FRACTION),
         };
-        let template = config.template.as_deref().map(PromptTemplate::new).transpose()?;
+        let template = config
+            .template
+            .as_deref()
+            .map(PromptTemplate::new)
+            .transpose()?;
         let rows = load_checked(&config.path, &config)?;
         let mut skipped = rows.skipped.len();
         let (mut train, mut held_out, mut overlap_removed) = (Vec::new(), Vec::new(), 0);
@@ -120,7 +133,8 @@ impl DatasetTask {
             Some(held_out_path) => {
                 let held = load_checked(held_out_path, &config)?;
                 skipped += held.skipped.len();
-                let held_keys: std::collections::HashSet<String> = held.problems.iter().map(content_key).collect();
+                let held_keys: std::collections::HashSet<String> =
+                    held.problems.iter().map(content_key).collect();
                 for p in rows.problems {
                     if held_keys.contains(&content_key(&p)) {
                         overlap_removed += 1;
@@ -143,7 +157,11 @@ impl DatasetTask {
             if problems.is_empty() {
                 return Err(invalid(
                     &config.path,
-                    &format!("the {split} split is empty ({} train, {} held out)", train.len(), held_out.len()),
+                    &format!(
+                        "the {split} split is empty ({} train, {} held out)",
+                        train.len(),
+                        held_out.len()
+                    ),
                     "use a larger data set, change `held_out_fraction`, or give `held_out_path`",
                 ));
             }
@@ -156,9 +174,20 @@ impl DatasetTask {
                 p.prompt = format!("{} {}", p.prompt, config.instruction);
             }
         }
-        let counts = DatasetCounts { train: train.len(), held_out: held_out.len(), skipped, overlap_removed };
+        let counts = DatasetCounts {
+            train: train.len(),
+            held_out: held_out.len(),
+            skipped,
+            overlap_removed,
+        };
         tracing::info!("dataset {}: {counts}", config.path.display());
-        Ok(Self { config, train, held_out, counts, order: Mutex::new(None) })
+        Ok(Self {
+            config,
+            train,
+            held_out,
+            counts,
+            order: Mutex::new(None),
+        })
     }
 
     pub fn config(&self) -> &DatasetConfig {
@@ -172,7 +201,10 @@ impl DatasetTask {
     /// The training permutation of `epoch`: Fisher-Yates driven by a ChaCha stream keyed by
     /// (seed, epoch), so it depends on nothing else.
     fn epoch_order(&self, epoch: u64) -> Arc<[u32]> {
-        let mut cache = self.order.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cache = self
+            .order
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some((cached, order)) = cache.as_ref() {
             if *cached == epoch {
                 return order.clone();
@@ -234,16 +266,32 @@ fn load_checked(path: &Path, config: &DatasetConfig) -> Result<Loaded, DataError
             first.push_str("; ...");
         }
         if !config.skip_bad_lines {
-            return Err(DataError::BadRecords { path: path.to_path_buf(), count: loaded.skipped.len(), first });
+            return Err(DataError::BadRecords {
+                path: path.to_path_buf(),
+                count: loaded.skipped.len(),
+                first,
+            });
         }
-        tracing::warn!("{}: {} bad records skipped (first: {first})", path.display(), loaded.skipped.len());
+        tracing::warn!(
+            "{}: {} bad records skipped (first: {first})",
+            path.display(),
+            loaded.skipped.len()
+        );
     }
     if loaded.problems.is_empty() {
-        return Err(invalid(path, "no problems loaded", "check the path and the `fields` mapping"));
+        return Err(invalid(
+            path,
+            "no problems loaded",
+            "check the path and the `fields` mapping",
+        ));
     }
     Ok(loaded)
 }
 
 fn invalid(path: &Path, what: &str, fix: &str) -> DataError {
-    DataError::Dataset { path: path.to_path_buf(), what: what.into(), fix: fix.into() }
+    DataError::Dataset {
+        path: path.to_path_buf(),
+        what: what.into(),
+        fix: fix.into(),
+    }
 }

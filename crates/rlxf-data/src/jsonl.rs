@@ -23,7 +23,11 @@ pub fn load_jsonl(path: impl AsRef<Path>, fields: &FieldMap) -> Result<Loaded, D
         source,
     })?;
     if path.extension().is_some_and(|e| e == "gz") {
-        read_jsonl(BufReader::new(flate2::read::GzDecoder::new(file)), path, fields)
+        read_jsonl(
+            BufReader::new(flate2::read::GzDecoder::new(file)),
+            path,
+            fields,
+        )
     } else {
         read_jsonl(BufReader::new(file), path, fields)
     }

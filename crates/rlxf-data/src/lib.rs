@@ -21,10 +21,10 @@ mod spec;
 pub mod split;
 pub mod template;
 
-pub use error::DataError;
-pub use generator::{TaskGenerator, DEFAULT_INSTRUCTION};
 pub use data_files::{load_problems, DataFormat};
 pub use dataset_task::{DatasetConfig, DatasetCounts, DatasetTask};
+pub use error::DataError;
+pub use generator::{TaskGenerator, DEFAULT_INSTRUCTION};
 pub use jsonl::{load_jsonl, read_jsonl};
 pub use parquet_file::load_parquet;
 pub use records::{FieldMap, Loaded, RecordUnit, Skipped};

@@ -26,13 +26,20 @@ pub fn load_parquet(path: impl AsRef<Path>, fields: &FieldMap) -> Result<Loaded,
 
 /// Appends the problems and skipped rows of `path` to `out`.
 pub(crate) fn read_into(path: &Path, fields: &FieldMap, out: &mut Loaded) -> Result<(), DataError> {
-    let file = File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
-    let bad_file = |e: parquet::errors::ParquetError| DataError::Parquet { path: path.to_path_buf(), message: e.to_string() };
+    let file = File::open(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad_file = |e: parquet::errors::ParquetError| DataError::Parquet {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
     let reader = SerializedFileReader::new(file).map_err(bad_file)?;
     check_columns(path, fields, &reader)?;
-    let stem = path
-        .file_name()
-        .map_or_else(|| "data".into(), |s| s.to_string_lossy().trim_end_matches(".parquet").to_string());
+    let stem = path.file_name().map_or_else(
+        || "data".into(),
+        |s| s.to_string_lossy().trim_end_matches(".parquet").to_string(),
+    );
     let rows = reader.get_row_iter(None).map_err(bad_file)?;
     for (i, row) in rows.enumerate() {
         let row_no = i + 1;
@@ -47,7 +54,12 @@ pub(crate) fn read_into(path: &Path, fields: &FieldMap, out: &mut Loaded) -> Res
         match fields.problem_from(obj, format!("{stem}:{row_no}")) {
             Ok(p) => out.problems.push(p),
             Err(reason) => {
-                let skipped = Skipped { path: path.to_path_buf(), line: row_no, unit: RecordUnit::Row, reason };
+                let skipped = Skipped {
+                    path: path.to_path_buf(),
+                    line: row_no,
+                    unit: RecordUnit::Row,
+                    reason,
+                };
                 tracing::warn!("{skipped}");
                 out.skipped.push(skipped);
             }
@@ -58,9 +70,17 @@ pub(crate) fn read_into(path: &Path, fields: &FieldMap, out: &mut Loaded) -> Res
 
 /// A mapping that names no column of the file would skip every row; say so once, with the
 /// columns the file has.
-fn check_columns(path: &Path, fields: &FieldMap, reader: &SerializedFileReader<File>) -> Result<(), DataError> {
+fn check_columns(
+    path: &Path,
+    fields: &FieldMap,
+    reader: &SerializedFileReader<File>,
+) -> Result<(), DataError> {
     let schema = reader.metadata().file_metadata().schema();
-    let columns: Vec<String> = schema.get_fields().iter().map(|f| f.name().to_string()).collect();
+    let columns: Vec<String> = schema
+        .get_fields()
+        .iter()
+        .map(|f| f.name().to_string())
+        .collect();
     let has = |name: &str| columns.iter().any(|c| c == name);
     let missing = |wanted: String| DataError::MissingColumn {
         path: path.to_path_buf(),
@@ -68,9 +88,16 @@ fn check_columns(path: &Path, fields: &FieldMap, reader: &SerializedFileReader<F
         columns: quoted(&columns),
     };
     if !fields.prompt.iter().any(|f| has(f)) {
-        return Err(missing(format!("prompt column ({})", quoted(&fields.prompt))));
+        return Err(missing(format!(
+            "prompt column ({})",
+            quoted(&fields.prompt)
+        )));
     }
-    for (role, field) in [("answer", &fields.answer), ("id", &fields.id), ("system", &fields.system)] {
+    for (role, field) in [
+        ("answer", &fields.answer),
+        ("id", &fields.id),
+        ("system", &fields.system),
+    ] {
         if let Some(f) = field.as_ref().filter(|f| !has(f)) {
             return Err(missing(format!("{role} column `{f}`")));
         }

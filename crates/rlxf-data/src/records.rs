@@ -74,7 +74,11 @@ pub struct Loaded {
 impl FieldMap {
     /// Maps one record; `default_id` is used when no id field is configured. The error is the
     /// reason the record is skipped.
-    pub fn problem_from(&self, mut obj: Map<String, Value>, default_id: String) -> Result<Problem, String> {
+    pub fn problem_from(
+        &self,
+        mut obj: Map<String, Value>,
+        default_id: String,
+    ) -> Result<Problem, String> {
         let (prompt_field, prompt) = self
             .prompt
             .iter()
@@ -94,14 +98,23 @@ impl FieldMap {
             Some(f) => match obj.remove(f) {
                 Some(Value::String(s)) => Some(s),
                 None | Some(Value::Null) => None,
-                Some(other) => return Err(format!("field `{f}` must be a string, found {}", kind(&other))),
+                Some(other) => {
+                    return Err(format!(
+                        "field `{f}` must be a string, found {}",
+                        kind(&other)
+                    ))
+                }
             },
             None => None,
         };
         let mut p = Problem::new(id, prompt, answer);
         p.system = system.or(conversation_system);
         // Unmapped fields (source, difficulty, choices...) stay available to verifiers, templates and analysis.
-        p.metadata = if obj.is_empty() { Value::Null } else { Value::Object(obj) };
+        p.metadata = if obj.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(obj)
+        };
         Ok(p)
     }
 }
@@ -112,7 +125,10 @@ fn prompt_text(field: &str, value: &Value) -> Result<(String, Option<String>), S
         Value::String(s) if !s.trim().is_empty() => Ok((s.clone(), None)),
         Value::String(_) => Err(format!("field `{field}` is empty")),
         Value::Array(messages) => conversation(field, messages),
-        other => Err(format!("field `{field}` must be a string, found {}", kind(other))),
+        other => Err(format!(
+            "field `{field}` must be a string, found {}",
+            kind(other)
+        )),
     }
 }
 
@@ -120,11 +136,18 @@ fn prompt_text(field: &str, value: &Value) -> Result<(String, Option<String>), S
 /// Multi-turn conversations are refused rather than flattened, since the chat template would
 /// render them differently from what the data set meant.
 fn conversation(field: &str, messages: &[Value]) -> Result<(String, Option<String>), String> {
-    let shape = || format!("field `{field}` must be a string or a list of {{role, content}} chat messages");
+    let shape =
+        || format!("field `{field}` must be a string or a list of {{role, content}} chat messages");
     let (mut system, mut user) = (None, None);
     for message in messages {
-        let role = message.get("role").and_then(Value::as_str).ok_or_else(shape)?;
-        let content = message.get("content").and_then(Value::as_str).ok_or_else(shape)?;
+        let role = message
+            .get("role")
+            .and_then(Value::as_str)
+            .ok_or_else(shape)?;
+        let content = message
+            .get("content")
+            .and_then(Value::as_str)
+            .ok_or_else(shape)?;
         let slot = match role {
             "system" => &mut system,
             "user" => &mut user,
@@ -162,7 +185,10 @@ fn id_text(v: Option<Value>, field: &str) -> Result<String, String> {
     match v {
         Some(Value::String(s)) => Ok(s),
         Some(Value::Number(n)) => Ok(n.to_string()),
-        Some(other) => Err(format!("field `{field}` must be a string or number, found {}", kind(&other))),
+        Some(other) => Err(format!(
+            "field `{field}` must be a string or number, found {}",
+            kind(&other)
+        )),
         None => Err(format!("missing field `{field}`")),
     }
 }
@@ -179,7 +205,11 @@ pub(crate) fn kind(v: &Value) -> &'static str {
 }
 
 pub(crate) fn quoted(fields: &[String]) -> String {
-    fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+    fields
+        .iter()
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -188,35 +218,60 @@ mod tests {
     use serde_json::json;
 
     fn map(fields: &FieldMap, v: Value) -> Result<Problem, String> {
-        let Value::Object(obj) = v else { unreachable!() };
+        let Value::Object(obj) = v else {
+            unreachable!()
+        };
         fields.problem_from(obj, "d:1".into())
     }
 
     #[test]
     fn chat_messages_become_user_prompt_and_system() {
-        let fields = FieldMap { prompt: vec!["messages".into()], answer: None, ..FieldMap::default() };
+        let fields = FieldMap {
+            prompt: vec!["messages".into()],
+            answer: None,
+            ..FieldMap::default()
+        };
         let p = map(
             &fields,
             json!({"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "2+2?"}]}),
         )
         .unwrap();
-        assert_eq!((p.prompt.as_str(), p.system.as_deref()), ("2+2?", Some("be brief")));
+        assert_eq!(
+            (p.prompt.as_str(), p.system.as_deref()),
+            ("2+2?", Some("be brief"))
+        );
 
         let multi = json!({"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]});
         assert!(map(&fields, multi).unwrap_err().contains("multi-turn"));
         let assistant = json!({"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]});
-        assert!(map(&fields, assistant).unwrap_err().contains("`assistant` message"));
+        assert!(map(&fields, assistant)
+            .unwrap_err()
+            .contains("`assistant` message"));
         let strings = json!({"messages": ["a", "b"]});
-        assert!(map(&fields, strings).unwrap_err().contains("list of {role, content} chat messages"));
-        assert!(map(&fields, json!({"messages": []})).unwrap_err().contains("no user message"));
+        assert!(map(&fields, strings)
+            .unwrap_err()
+            .contains("list of {role, content} chat messages"));
+        assert!(map(&fields, json!({"messages": []}))
+            .unwrap_err()
+            .contains("no user message"));
     }
 
     #[test]
     fn boolean_answers_are_text_but_boolean_ids_are_not() {
-        let fields = FieldMap { id: Some("uid".into()), ..FieldMap::default() };
-        let p = map(&fields, json!({"prompt": "Is 7 prime?", "answer": true, "uid": 3})).unwrap();
+        let fields = FieldMap {
+            id: Some("uid".into()),
+            ..FieldMap::default()
+        };
+        let p = map(
+            &fields,
+            json!({"prompt": "Is 7 prime?", "answer": true, "uid": 3}),
+        )
+        .unwrap();
         assert_eq!((p.answer.as_deref(), p.id.as_str()), (Some("true"), "3"));
         let err = map(&fields, json!({"prompt": "q", "answer": "a", "uid": false})).unwrap_err();
-        assert!(err.contains("`uid` must be a string or number, found a boolean"), "{err}");
+        assert!(
+            err.contains("`uid` must be a string or number, found a boolean"),
+            "{err}"
+        );
     }
 }

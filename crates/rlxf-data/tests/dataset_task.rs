@@ -32,37 +32,69 @@ fn config(path: &Path) -> DatasetConfig {
 }
 
 fn prompts(task: &dyn TaskGenerator, split: Split, range: std::ops::Range<u64>) -> Vec<String> {
-    task.problems(split, range).into_iter().map(|p| p.prompt).collect()
+    task.problems(split, range)
+        .into_iter()
+        .map(|p| p.prompt)
+        .collect()
 }
 
 #[test]
 fn split_is_by_content_and_duplicates_stay_together() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_jsonl(dir.path(), "train.jsonl", 300, 40);
-    let task = DatasetTask::new(DatasetConfig { held_out_fraction: Some(0.2), ..config(&path) }).unwrap();
+    let task = DatasetTask::new(DatasetConfig {
+        held_out_fraction: Some(0.2),
+        ..config(&path)
+    })
+    .unwrap();
     let counts = task.counts();
     assert_eq!(counts.train + counts.held_out, 340);
-    assert_eq!((task.len(Split::Train), task.len(Split::HeldOut)), (Some(counts.train as u64), Some(counts.held_out as u64)));
+    assert_eq!(
+        (task.len(Split::Train), task.len(Split::HeldOut)),
+        (Some(counts.train as u64), Some(counts.held_out as u64))
+    );
     // About a fifth held out (300 distinct problems; binomial sd ~7).
     assert!((40..=90).contains(&counts.held_out), "{counts}");
 
-    let train: HashSet<String> = prompts(&task, Split::Train, 0..counts.train as u64).into_iter().collect();
+    let train: HashSet<String> = prompts(&task, Split::Train, 0..counts.train as u64)
+        .into_iter()
+        .collect();
     let held: Vec<String> = prompts(&task, Split::HeldOut, 0..counts.held_out as u64);
-    assert!(held.iter().all(|p| !train.contains(p)), "no problem on both sides");
+    assert!(
+        held.iter().all(|p| !train.contains(p)),
+        "no problem on both sides"
+    );
     // Each side is the content hash's verdict, so a duplicate lands beside its twin.
     for i in 0..300 {
         let prompt = format!("What is {i}*7?");
         let side = split_of(&format!("{prompt}\u{1f}{}", i * 7), 0.2);
         assert_eq!(side == Split::HeldOut, held.contains(&prompt), "{prompt}");
     }
-    let twins = held.iter().filter(|p| held.iter().filter(|q| q == p).count() == 2).count();
-    let expected_twins = (0..40).filter(|i| held.contains(&format!("What is {i}*7?"))).count() * 2;
+    let twins = held
+        .iter()
+        .filter(|p| held.iter().filter(|q| q == p).count() == 2)
+        .count();
+    let expected_twins = (0..40)
+        .filter(|i| held.contains(&format!("What is {i}*7?")))
+        .count()
+        * 2;
     assert_eq!(twins, expected_twins);
 
     // Another seed reorders training but never moves a problem across the split.
-    let reseeded = DatasetTask::new(DatasetConfig { seed: 9, held_out_fraction: Some(0.2), ..config(&path) }).unwrap();
-    assert_eq!(prompts(&reseeded, Split::HeldOut, 0..counts.held_out as u64), held);
-    assert_ne!(prompts(&reseeded, Split::Train, 0..20), prompts(&task, Split::Train, 0..20));
+    let reseeded = DatasetTask::new(DatasetConfig {
+        seed: 9,
+        held_out_fraction: Some(0.2),
+        ..config(&path)
+    })
+    .unwrap();
+    assert_eq!(
+        prompts(&reseeded, Split::HeldOut, 0..counts.held_out as u64),
+        held
+    );
+    assert_ne!(
+        prompts(&reseeded, Split::Train, 0..20),
+        prompts(&task, Split::Train, 0..20)
+    );
 }
 
 #[test]
@@ -78,14 +110,22 @@ fn training_order_is_a_fresh_permutation_each_epoch_and_any_index_is_reproducibl
         v.sort();
         v
     };
-    assert_eq!(sorted(&first), sorted(&second), "every epoch visits each training problem once");
+    assert_eq!(
+        sorted(&first),
+        sorted(&second),
+        "every epoch visits each training problem once"
+    );
     assert_eq!(first.iter().collect::<HashSet<_>>().len(), n as usize);
     assert_ne!(first, second, "epochs are reshuffled");
 
     // A fresh task asked out of order (a resumed run) gives the same problem at every index.
     let again = DatasetTask::new(config(&path)).unwrap();
     for i in [5 * n + 3, 7, n + 1, 3 * n - 1, 0] {
-        assert_eq!(again.problem(Split::Train, i), task.problem(Split::Train, i), "index {i}");
+        assert_eq!(
+            again.problem(Split::Train, i),
+            task.problem(Split::Train, i),
+            "index {i}"
+        );
     }
 }
 
@@ -99,26 +139,49 @@ fn held_out_problems_are_in_file_order_and_wrap_around() {
         "{\"problem\": \"What is 3*7?\", \"answer\": 21}\n{\"problem\": \"Name a prime.\", \"answer\": \"2\"}\n",
     )
     .unwrap();
-    let task = DatasetTask::new(DatasetConfig { held_out_path: Some(test.clone()), ..config(&train) }).unwrap();
+    let task = DatasetTask::new(DatasetConfig {
+        held_out_path: Some(test.clone()),
+        ..config(&train)
+    })
+    .unwrap();
     let counts = task.counts();
-    assert_eq!((counts.train, counts.held_out, counts.overlap_removed), (49, 2, 1), "the test file's copy leaves training");
+    assert_eq!(
+        (counts.train, counts.held_out, counts.overlap_removed),
+        (49, 2, 1),
+        "the test file's copy leaves training"
+    );
     assert_eq!(
         prompts(&task, Split::HeldOut, 0..5),
-        ["What is 3*7?", "Name a prime.", "What is 3*7?", "Name a prime.", "What is 3*7?"]
+        [
+            "What is 3*7?",
+            "Name a prime.",
+            "What is 3*7?",
+            "Name a prime.",
+            "What is 3*7?"
+        ]
     );
     assert!(!prompts(&task, Split::Train, 0..49).contains(&"What is 3*7?".to_string()));
     assert_eq!(task.problem(Split::HeldOut, 1).id, "test:2");
 
-    let both = DatasetConfig { held_out_path: Some(test), held_out_fraction: Some(0.1), ..config(&train) };
+    let both = DatasetConfig {
+        held_out_path: Some(test),
+        held_out_fraction: Some(0.1),
+        ..config(&train)
+    };
     let err = DatasetTask::new(both).err().unwrap().to_string();
-    assert!(err.contains("both `held_out_fraction` and `held_out_path` are set"), "{err}");
+    assert!(
+        err.contains("both `held_out_fraction` and `held_out_path` are set"),
+        "{err}"
+    );
 }
 
 #[test]
 fn bad_records_fail_the_build_unless_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mixed.jsonl");
-    let mut lines: Vec<String> = (0..30).map(|i| format!("{{\"problem\": \"q{i}\", \"answer\": {i}}}")).collect();
+    let mut lines: Vec<String> = (0..30)
+        .map(|i| format!("{{\"problem\": \"q{i}\", \"answer\": {i}}}"))
+        .collect();
     lines[4] = "{\"problem\": \"q4\"}".into();
     lines[9] = "not json".into();
     lines[14] = "{\"problem\": 14, \"answer\": 1}".into();
@@ -126,18 +189,40 @@ fn bad_records_fail_the_build_unless_skipped() {
     std::fs::write(&path, lines.join("\n")).unwrap();
 
     let err = DatasetTask::new(config(&path)).err().unwrap();
-    assert!(matches!(err, DataError::BadRecords { count: 4, .. }), "{err}");
+    assert!(
+        matches!(err, DataError::BadRecords { count: 4, .. }),
+        "{err}"
+    );
     let message = err.to_string();
     assert!(message.contains("4 bad records (first: "), "{message}");
-    assert!(message.contains("mixed.jsonl:5: skipped: missing field `answer`"), "{message}");
-    assert!(message.contains("mixed.jsonl:10: skipped: invalid JSON"), "{message}");
-    assert!(message.contains(":15: skipped") && message.contains("; ...)"), "only the first three are listed: {message}");
-    assert!(message.ends_with("set `skip_bad_lines = true` to train without them"), "{message}");
+    assert!(
+        message.contains("mixed.jsonl:5: skipped: missing field `answer`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("mixed.jsonl:10: skipped: invalid JSON"),
+        "{message}"
+    );
+    assert!(
+        message.contains(":15: skipped") && message.contains("; ...)"),
+        "only the first three are listed: {message}"
+    );
+    assert!(
+        message.ends_with("set `skip_bad_lines = true` to train without them"),
+        "{message}"
+    );
 
-    let task = DatasetTask::new(DatasetConfig { skip_bad_lines: true, ..config(&path) }).unwrap();
+    let task = DatasetTask::new(DatasetConfig {
+        skip_bad_lines: true,
+        ..config(&path)
+    })
+    .unwrap();
     let counts = task.counts();
     assert_eq!((counts.train + counts.held_out, counts.skipped), (26, 4));
-    assert!(counts.to_string().ends_with("4 bad records skipped"), "{counts}");
+    assert!(
+        counts.to_string().ends_with("4 bad records skipped"),
+        "{counts}"
+    );
 }
 
 #[test]
@@ -145,22 +230,62 @@ fn empty_splits_and_bad_settings_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let one = write_jsonl(dir.path(), "one.jsonl", 1, 0);
     let err = DatasetTask::new(config(&one)).err().unwrap().to_string();
-    assert!(err.contains("split is empty") && err.contains("give `held_out_path`"), "{err}");
+    assert!(
+        err.contains("split is empty") && err.contains("give `held_out_path`"),
+        "{err}"
+    );
     let many = write_jsonl(dir.path(), "many.jsonl", 20, 0);
-    let err = DatasetTask::new(DatasetConfig { held_out_fraction: Some(1.0), ..config(&many) }).err().unwrap().to_string();
+    let err = DatasetTask::new(DatasetConfig {
+        held_out_fraction: Some(1.0),
+        ..config(&many)
+    })
+    .err()
+    .unwrap()
+    .to_string();
     assert!(err.contains("held_out_fraction"), "{err}");
-    let err = DatasetTask::new(config(&dir.path().join("nope.jsonl"))).err().unwrap().to_string();
-    assert!(err.contains("nope.jsonl") && err.contains("check the path"), "{err}");
-    let err = DatasetTask::new(config(&dir.path().join("data.csv"))).err().unwrap().to_string();
+    let err = DatasetTask::new(config(&dir.path().join("nope.jsonl")))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("nope.jsonl") && err.contains("check the path"),
+        "{err}"
+    );
+    let err = DatasetTask::new(config(&dir.path().join("data.csv")))
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("unknown data file type"), "{err}");
-    let no_prompt = DatasetConfig { fields: FieldMap { prompt: vec!["question".into()], ..FieldMap::default() }, ..config(&many) };
-    let err = DatasetTask::new(DatasetConfig { skip_bad_lines: true, ..no_prompt }).err().unwrap().to_string();
-    assert!(err.contains("no problems loaded") && err.contains("`fields`"), "{err}");
+    let no_prompt = DatasetConfig {
+        fields: FieldMap {
+            prompt: vec!["question".into()],
+            ..FieldMap::default()
+        },
+        ..config(&many)
+    };
+    let err = DatasetTask::new(DatasetConfig {
+        skip_bad_lines: true,
+        ..no_prompt
+    })
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        err.contains("no problems loaded") && err.contains("`fields`"),
+        "{err}"
+    );
 
-    let unknown = toml::from_str::<TaskSpec>("kind = \"dataset\"\npath = \"a.jsonl\"\nheld_out = 3");
-    assert!(unknown.unwrap_err().to_string().contains("unknown field `held_out`"));
+    let unknown =
+        toml::from_str::<TaskSpec>("kind = \"dataset\"\npath = \"a.jsonl\"\nheld_out = 3");
+    assert!(unknown
+        .unwrap_err()
+        .to_string()
+        .contains("unknown field `held_out`"));
     let no_path = toml::from_str::<TaskSpec>("kind = \"dataset\"\nseed = 1");
-    assert!(no_path.unwrap_err().to_string().contains("missing field `path`"));
+    assert!(no_path
+        .unwrap_err()
+        .to_string()
+        .contains("missing field `path`"));
 }
 
 #[test]
@@ -175,21 +300,39 @@ fn template_then_instruction_shape_the_prompt_but_not_the_split() {
     })
     .unwrap();
     assert_eq!(shaped.counts(), plain.counts());
-    let (p, q) = (plain.problem(Split::Train, 3), shaped.problem(Split::Train, 3));
+    let (p, q) = (
+        plain.problem(Split::Train, 3),
+        shaped.problem(Split::Train, 3),
+    );
     let level = p.metadata["level"].as_u64().unwrap();
-    assert_eq!(q.prompt, format!("Level {level}: {} Put your final answer in \\boxed{{}}.", p.prompt));
+    assert_eq!(
+        q.prompt,
+        format!(
+            "Level {level}: {} Put your final answer in \\boxed{{}}.",
+            p.prompt
+        )
+    );
     assert_eq!(q.answer, p.answer);
 
-    let bad = DatasetConfig { template: Some("{{ lvl }}".into()), ..config(&path) };
+    let bad = DatasetConfig {
+        template: Some("{{ lvl }}".into()),
+        ..config(&path)
+    };
     let err = DatasetTask::new(bad).err().unwrap().to_string();
-    assert!(err.contains("prompt template") && err.contains("undefined"), "{err}");
+    assert!(
+        err.contains("prompt template") && err.contains("undefined"),
+        "{err}"
+    );
 }
 
 #[test]
 fn gzipped_jsonl_through_the_task_spec() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("train.jsonl.gz");
-    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::fast());
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::fast(),
+    );
     for i in 0..40 {
         writeln!(gz, "{{\"problem\": \"p{i}\", \"answer\": \"{i}\"}}").unwrap();
     }
@@ -201,10 +344,16 @@ fn gzipped_jsonl_through_the_task_spec() {
     .unwrap();
     let task = spec.build().unwrap();
     assert_eq!(task.name(), "dataset");
-    let sizes = (task.len(Split::Train).unwrap(), task.len(Split::HeldOut).unwrap());
+    let sizes = (
+        task.len(Split::Train).unwrap(),
+        task.len(Split::HeldOut).unwrap(),
+    );
     assert_eq!(sizes.0 + sizes.1, 40);
-    let answers: HashMap<String, Option<String>> =
-        task.problems(Split::Train, 0..sizes.0).into_iter().map(|p| (p.prompt, p.answer)).collect();
+    let answers: HashMap<String, Option<String>> = task
+        .problems(Split::Train, 0..sizes.0)
+        .into_iter()
+        .map(|p| (p.prompt, p.answer))
+        .collect();
     assert!(answers.iter().all(|(p, a)| a.as_deref() == Some(&p[1..])));
 }
 
@@ -219,12 +368,24 @@ fn math_dataset_recipe_task_builds() {
     let path = dir.path().join("math_train.jsonl");
     let mut f = std::fs::File::create(&path).unwrap();
     for i in 0..50 {
-        writeln!(f, "{{\"problem\": \"Compute {i} + {i}.\", \"answer\": \"{}\", \"level\": \"Level 1\"}}", 2 * i).unwrap();
+        writeln!(
+            f,
+            "{{\"problem\": \"Compute {i} + {i}.\", \"answer\": \"{}\", \"level\": \"Level 1\"}}",
+            2 * i
+        )
+        .unwrap();
     }
-    task.insert("path".into(), toml::Value::String(path.display().to_string()));
+    task.insert(
+        "path".into(),
+        toml::Value::String(path.display().to_string()),
+    );
     let spec: TaskSpec = value["data"]["task"].clone().try_into().unwrap();
     let built = spec.build().unwrap();
     let p = built.problem(Split::Train, 0);
-    assert!(p.prompt.ends_with("Put your final answer in \\boxed{}."), "{}", p.prompt);
+    assert!(
+        p.prompt.ends_with("Put your final answer in \\boxed{}."),
+        "{}",
+        p.prompt
+    );
     assert!(p.answer.is_some());
 }

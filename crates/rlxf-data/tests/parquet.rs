@@ -1,124 +1,30 @@
 //! Parquet loading: column types, row groups, shard folders and patterns, bad rows and bad files,
 //! and files written by pyarrow the way Hugging Face `datasets` writes them.
 
+mod parquet_writer;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
-use parquet::basic::Compression;
-use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int64Type};
-use parquet::file::properties::WriterProperties;
-use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::parser::parse_message_type;
+use parquet_writer::{write_parquet, Column};
 use rlxf_data::{load_parquet, load_problems, DataError, FieldMap, RecordUnit};
 use serde_json::json;
 
-/// One optional column of a test file.
-enum Column {
-    Str(&'static str, Vec<Option<&'static str>>),
-    Long(&'static str, Vec<Option<i64>>),
-    Double(&'static str, Vec<Option<f64>>),
-    Bool(&'static str, Vec<Option<bool>>),
-    /// A list<string> column in the three-level layout pyarrow writes.
-    StrList(&'static str, Vec<Option<Vec<&'static str>>>),
-}
-
-impl Column {
-    fn schema(&self) -> String {
-        match self {
-            Column::Str(n, _) => format!("optional binary {n} (STRING);"),
-            Column::Long(n, _) => format!("optional int64 {n};"),
-            Column::Double(n, _) => format!("optional double {n};"),
-            Column::Bool(n, _) => format!("optional boolean {n};"),
-            Column::StrList(n, _) => {
-                format!("optional group {n} (LIST) {{ repeated group list {{ optional binary element (STRING); }} }}")
-            }
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Column::Str(_, v) => v.len(),
-            Column::Long(_, v) => v.len(),
-            Column::Double(_, v) => v.len(),
-            Column::Bool(_, v) => v.len(),
-            Column::StrList(_, v) => v.len(),
-        }
-    }
-}
-
-/// Values and definition levels of rows `rows` of an optional flat column.
-fn flat<T: Clone>(values: &[Option<T>], rows: std::ops::Range<usize>) -> (Vec<T>, Vec<i16>) {
-    let slice = &values[rows];
-    (slice.iter().flatten().cloned().collect(), slice.iter().map(|v| i16::from(v.is_some())).collect())
-}
-
-/// Writes `columns` to `path`, `rows_per_group` rows per row group.
-fn write_parquet(path: &Path, columns: &[Column], rows_per_group: usize) {
-    let schema = format!("message row {{ {} }}", columns.iter().map(Column::schema).collect::<Vec<_>>().join(" "));
-    let schema = Arc::new(parse_message_type(&schema).unwrap());
-    let props = Arc::new(WriterProperties::builder().set_compression(Compression::SNAPPY).build());
-    let mut writer = SerializedFileWriter::new(std::fs::File::create(path).unwrap(), schema, props).unwrap();
-    let total = columns[0].len();
-    for start in (0..total).step_by(rows_per_group) {
-        let rows = start..(start + rows_per_group).min(total);
-        let mut group = writer.next_row_group().unwrap();
-        for column in columns {
-            let mut out = group.next_column().unwrap().unwrap();
-            match column {
-                Column::Str(_, v) => {
-                    let (values, def) = flat(v, rows.clone());
-                    let values: Vec<ByteArray> = values.into_iter().map(ByteArray::from).collect();
-                    out.typed::<ByteArrayType>().write_batch(&values, Some(&def), None).unwrap();
-                }
-                Column::Long(_, v) => {
-                    let (values, def) = flat(v, rows.clone());
-                    out.typed::<Int64Type>().write_batch(&values, Some(&def), None).unwrap();
-                }
-                Column::Double(_, v) => {
-                    let (values, def) = flat(v, rows.clone());
-                    out.typed::<DoubleType>().write_batch(&values, Some(&def), None).unwrap();
-                }
-                Column::Bool(_, v) => {
-                    let (values, def) = flat(v, rows.clone());
-                    out.typed::<BoolType>().write_batch(&values, Some(&def), None).unwrap();
-                }
-                Column::StrList(_, v) => {
-                    // Levels: definition 0 = null list, 1 = empty list, 3 = present element;
-                    // repetition 1 continues the current row's list.
-                    let (mut values, mut def, mut rep) = (Vec::new(), Vec::new(), Vec::new());
-                    for row in &v[rows.clone()] {
-                        match row.as_deref() {
-                            None => {
-                                def.push(0);
-                                rep.push(0);
-                            }
-                            Some([]) => {
-                                def.push(1);
-                                rep.push(0);
-                            }
-                            Some(items) => {
-                                for (i, item) in items.iter().enumerate() {
-                                    values.push(ByteArray::from(*item));
-                                    def.push(3);
-                                    rep.push(i16::from(i > 0));
-                                }
-                            }
-                        }
-                    }
-                    out.typed::<ByteArrayType>().write_batch(&values, Some(&def), Some(&rep)).unwrap();
-                }
-            }
-            out.close().unwrap();
-        }
-        group.close().unwrap();
-    }
-    writer.close().unwrap();
-}
-
-fn question_answer(dir: &Path, name: &str, questions: Vec<Option<&'static str>>, answers: Vec<Option<i64>>) -> PathBuf {
+fn question_answer(
+    dir: &Path,
+    name: &str,
+    questions: Vec<Option<&'static str>>,
+    answers: Vec<Option<i64>>,
+) -> PathBuf {
     let path = dir.join(name);
-    write_parquet(&path, &[Column::Str("question", questions), Column::Long("answer", answers)], 2);
+    write_parquet(
+        &path,
+        &[
+            Column::Str("question", questions),
+            Column::Long("answer", answers),
+        ],
+        2,
+    );
     path
 }
 
@@ -129,7 +35,10 @@ fn every_column_type_maps_across_row_groups() {
     write_parquet(
         &path,
         &[
-            Column::Str("problem", vec![Some("1+1?"), Some("Is 9 prime?"), Some("Half of 3?")]),
+            Column::Str(
+                "problem",
+                vec![Some("1+1?"), Some("Is 9 prime?"), Some("Half of 3?")],
+            ),
             Column::Long("answer", vec![Some(2), None, None]),
             Column::Bool("truth", vec![None, Some(false), None]),
             Column::Double("score", vec![Some(0.25), Some(-1.5), Some(1.5)]),
@@ -139,11 +48,22 @@ fn every_column_type_maps_across_row_groups() {
         2,
     );
     // Answers from an integer column.
-    let ints = FieldMap { prompt: vec!["problem".into()], answer: Some("answer".into()), ..FieldMap::default() };
+    let ints = FieldMap {
+        prompt: vec!["problem".into()],
+        answer: Some("answer".into()),
+        ..FieldMap::default()
+    };
     let loaded = load_parquet(&path, &ints).unwrap();
     assert_eq!(loaded.problems.len(), 1);
     let first = &loaded.problems[0];
-    assert_eq!((first.id.as_str(), first.prompt.as_str(), first.answer.as_deref()), ("types:1", "1+1?", Some("2")));
+    assert_eq!(
+        (
+            first.id.as_str(),
+            first.prompt.as_str(),
+            first.answer.as_deref()
+        ),
+        ("types:1", "1+1?", Some("2"))
+    );
     assert_eq!(
         first.metadata,
         json!({"truth": null, "score": 0.25, "tags": ["easy", "add"], "source": "toy"}),
@@ -155,26 +75,62 @@ fn every_column_type_maps_across_row_groups() {
     let message = loaded.skipped[1].to_string();
     assert_eq!(
         message,
-        format!("{} row 3: skipped: field `answer` must be a string, number or boolean, found null", path.display())
+        format!(
+            "{} row 3: skipped: field `answer` must be a string, number or boolean, found null",
+            path.display()
+        )
     );
 
     // Boolean and float columns as answers, a list column in a template's reach.
-    let bools = FieldMap { prompt: vec!["problem".into()], answer: Some("truth".into()), ..FieldMap::default() };
+    let bools = FieldMap {
+        prompt: vec!["problem".into()],
+        answer: Some("truth".into()),
+        ..FieldMap::default()
+    };
     let loaded = load_parquet(&path, &bools).unwrap();
     assert_eq!(loaded.problems[0].answer.as_deref(), Some("false"));
     assert_eq!(loaded.problems[0].metadata["tags"], json!([]));
-    let floats = FieldMap { prompt: vec!["problem".into()], answer: Some("score".into()), ..FieldMap::default() };
-    let answers: Vec<_> = load_parquet(&path, &floats).unwrap().problems.into_iter().map(|p| p.answer.unwrap()).collect();
+    let floats = FieldMap {
+        prompt: vec!["problem".into()],
+        answer: Some("score".into()),
+        ..FieldMap::default()
+    };
+    let answers: Vec<_> = load_parquet(&path, &floats)
+        .unwrap()
+        .problems
+        .into_iter()
+        .map(|p| p.answer.unwrap())
+        .collect();
     assert_eq!(answers, ["0.25", "-1.5", "1.5"]);
 
     // A prompt pointing at a non-string column is a per-row verdict naming the type.
-    let wrong = FieldMap { prompt: vec!["score".into()], answer: None, ..FieldMap::default() };
+    let wrong = FieldMap {
+        prompt: vec!["score".into()],
+        answer: None,
+        ..FieldMap::default()
+    };
     let loaded = load_parquet(&path, &wrong).unwrap();
     assert!(loaded.problems.is_empty());
-    assert!(loaded.skipped[0].reason.contains("`score` must be a string, found a number"), "{}", loaded.skipped[0]);
-    let list = FieldMap { prompt: vec!["tags".into()], answer: None, ..FieldMap::default() };
+    assert!(
+        loaded.skipped[0]
+            .reason
+            .contains("`score` must be a string, found a number"),
+        "{}",
+        loaded.skipped[0]
+    );
+    let list = FieldMap {
+        prompt: vec!["tags".into()],
+        answer: None,
+        ..FieldMap::default()
+    };
     let skipped = load_parquet(&path, &list).unwrap().skipped;
-    assert!(skipped[0].reason.contains("list of {role, content} chat messages"), "{}", skipped[0]);
+    assert!(
+        skipped[0]
+            .reason
+            .contains("list of {role, content} chat messages"),
+        "{}",
+        skipped[0]
+    );
 }
 
 #[test]
@@ -189,8 +145,18 @@ fn null_prompts_are_reported_with_row_numbers() {
     let loaded = load_parquet(&path, &FieldMap::default()).unwrap();
     let ids: Vec<&str> = loaded.problems.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids, ["bad:1", "bad:4", "bad:5"]);
-    let reasons: Vec<(usize, &str)> = loaded.skipped.iter().map(|s| (s.line, s.reason.as_str())).collect();
-    assert_eq!(reasons, [(2, "field `question` must be a string, found null"), (3, "field `question` is empty")]);
+    let reasons: Vec<(usize, &str)> = loaded
+        .skipped
+        .iter()
+        .map(|s| (s.line, s.reason.as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (2, "field `question` must be a string, found null"),
+            (3, "field `question` is empty")
+        ]
+    );
 }
 
 #[test]
@@ -199,13 +165,33 @@ fn shard_folders_and_patterns_load_in_name_order() {
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
     // Written out of order: loading sorts by name.
-    question_answer(&data, "train-00001-of-00002.parquet", vec![Some("c?")], vec![Some(3)]);
-    question_answer(&data, "train-00000-of-00002.parquet", vec![Some("a?"), Some("b?")], vec![Some(1), Some(2)]);
-    question_answer(&data, "test-00000-of-00001.parquet", vec![Some("t?")], vec![Some(9)]);
+    question_answer(
+        &data,
+        "train-00001-of-00002.parquet",
+        vec![Some("c?")],
+        vec![Some(3)],
+    );
+    question_answer(
+        &data,
+        "train-00000-of-00002.parquet",
+        vec![Some("a?"), Some("b?")],
+        vec![Some(1), Some(2)],
+    );
+    question_answer(
+        &data,
+        "test-00000-of-00001.parquet",
+        vec![Some("t?")],
+        vec![Some(9)],
+    );
     std::fs::write(data.join("README.md"), "not data").unwrap();
 
     let prompts = |path: &Path| -> Vec<String> {
-        load_problems(path, &FieldMap::default()).unwrap().problems.into_iter().map(|p| p.prompt).collect()
+        load_problems(path, &FieldMap::default())
+            .unwrap()
+            .problems
+            .into_iter()
+            .map(|p| p.prompt)
+            .collect()
     };
     assert_eq!(prompts(&data), ["t?", "a?", "b?", "c?"]);
     assert_eq!(prompts(&data.join("train-*.parquet")), ["a?", "b?", "c?"]);
@@ -215,18 +201,33 @@ fn shard_folders_and_patterns_load_in_name_order() {
         .into_iter()
         .map(|p| p.id)
         .collect();
-    assert_eq!(ids, ["train-00000-of-00002:1", "train-00000-of-00002:2", "train-00001-of-00002:1"]);
+    assert_eq!(
+        ids,
+        [
+            "train-00000-of-00002:1",
+            "train-00000-of-00002:2",
+            "train-00001-of-00002:1"
+        ]
+    );
 }
 
 #[test]
 fn bad_files_are_one_line_errors_naming_them() {
     let dir = tempfile::tempdir().unwrap();
     let pointer = dir.path().join("train.parquet");
-    std::fs::write(&pointer, "version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12345\n").unwrap();
+    std::fs::write(
+        &pointer,
+        "version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12345\n",
+    )
+    .unwrap();
     let err = load_problems(&pointer, &FieldMap::default()).unwrap_err();
     assert!(matches!(err, DataError::Parquet { .. }), "{err}");
     let message = err.to_string();
-    assert!(message.contains("train.parquet: not a readable Parquet file") && message.contains("git lfs pull"), "{message}");
+    assert!(
+        message.contains("train.parquet: not a readable Parquet file")
+            && message.contains("git lfs pull"),
+        "{message}"
+    );
     assert!(!message.contains('\n'), "{message}");
 
     // A file cut short (an interrupted download) is an error too, never an empty data set.
@@ -234,18 +235,31 @@ fn bad_files_are_one_line_errors_naming_them() {
     let bytes = std::fs::read(&good).unwrap();
     let cut = dir.path().join("cut.parquet");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
-    assert!(matches!(load_problems(&cut, &FieldMap::default()), Err(DataError::Parquet { .. })));
+    assert!(matches!(
+        load_problems(&cut, &FieldMap::default()),
+        Err(DataError::Parquet { .. })
+    ));
 
-    let missing = load_problems(dir.path().join("absent.parquet"), &FieldMap::default()).unwrap_err();
-    assert!(matches!(missing, DataError::Io { .. }) && missing.to_string().contains("absent.parquet"), "{missing}");
+    let missing =
+        load_problems(dir.path().join("absent.parquet"), &FieldMap::default()).unwrap_err();
+    assert!(
+        matches!(missing, DataError::Io { .. }) && missing.to_string().contains("absent.parquet"),
+        "{missing}"
+    );
 
-    let no_column = FieldMap { prompt: vec!["problem".into()], ..FieldMap::default() };
+    let no_column = FieldMap {
+        prompt: vec!["problem".into()],
+        ..FieldMap::default()
+    };
     let err = load_problems(&good, &no_column).unwrap_err().to_string();
     assert!(
         err.contains("good.parquet: no prompt column (`problem`); the file has `question`, `answer`: set `fields`"),
         "{err}"
     );
-    let no_answer = FieldMap { answer: Some("solution".into()), ..FieldMap::default() };
+    let no_answer = FieldMap {
+        answer: Some("solution".into()),
+        ..FieldMap::default()
+    };
     let err = load_problems(&good, &no_answer).unwrap_err().to_string();
     assert!(err.contains("no answer column `solution`"), "{err}");
 }
@@ -276,10 +290,18 @@ fn pyarrow_written_hugging_face_shards_load() {
     );
     let data = dir.path().join("data");
 
-    let fields = FieldMap { prompt: vec!["problem".into()], answer: Some("answer".into()), ..FieldMap::default() };
+    let fields = FieldMap {
+        prompt: vec!["problem".into()],
+        answer: Some("answer".into()),
+        ..FieldMap::default()
+    };
     let loaded = load_problems(&data, &fields).unwrap();
     assert_eq!(loaded.problems.len(), 6);
-    let answers: Vec<&str> = loaded.problems.iter().map(|p| p.answer.as_deref().unwrap()).collect();
+    let answers: Vec<&str> = loaded
+        .problems
+        .iter()
+        .map(|p| p.answer.as_deref().unwrap())
+        .collect();
     assert_eq!(answers, ["0", "2", "4", "6", "8", "12"]);
     let p = &loaded.problems[3];
     assert_eq!(p.prompt, "What is 3 + 3?");
@@ -288,7 +310,10 @@ fn pyarrow_written_hugging_face_shards_load() {
     assert_eq!(p.metadata["difficulty"], 0.75);
     assert_eq!(p.metadata["verified"], false);
     assert_eq!(p.metadata["tags"], json!(["arithmetic", "n3"]));
-    assert_eq!(p.metadata["messages"][1], json!({"role": "user", "content": "What is 3 + 3?"}));
+    assert_eq!(
+        p.metadata["messages"][1],
+        json!({"role": "user", "content": "What is 3 + 3?"})
+    );
     assert_eq!(loaded.skipped.len(), 1);
     assert_eq!(
         loaded.skipped[0].to_string(),
@@ -299,7 +324,11 @@ fn pyarrow_written_hugging_face_shards_load() {
     );
 
     // The chat `messages` column as the prompt: user turn and system turn.
-    let chat = FieldMap { prompt: vec!["messages".into()], answer: Some("answer".into()), ..FieldMap::default() };
+    let chat = FieldMap {
+        prompt: vec!["messages".into()],
+        answer: Some("answer".into()),
+        ..FieldMap::default()
+    };
     let loaded = load_problems(data.join("train-*.parquet"), &chat).unwrap();
     assert_eq!(loaded.problems.len(), 7);
     assert_eq!(loaded.problems[5].prompt, "What is 5 + 5?");

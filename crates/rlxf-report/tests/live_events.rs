@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rlxf_report::tensorboard::{is_live_event_file, read_event_file, EventContent, EVENT_FILE_PREFIX};
+use rlxf_report::tensorboard::{
+    is_live_event_file, read_event_file, EventContent, EVENT_FILE_PREFIX,
+};
 use rlxf_report::{write_run_metrics, LiveEvents, ReportError};
 use serde_json::json;
 
@@ -14,7 +16,12 @@ fn event_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(EVENT_FILE_PREFIX))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(EVENT_FILE_PREFIX)
+        })
         .collect();
     files.sort();
     files
@@ -61,7 +68,10 @@ fn a_resumed_run_continues_one_curve() {
     assert!(second > first, "the resumed file sorts after the first");
 
     let got = scalars(&run);
-    assert_eq!(got.keys().collect::<Vec<_>>(), ["perf/step_seconds", "train/reward_mean"]);
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        ["perf/step_seconds", "train/reward_mean"]
+    );
     let steps: Vec<i64> = got["train/reward_mean"].iter().map(|(s, _)| *s).collect();
     assert_eq!(steps, [1, 2, 3, 4, 5], "every step once");
     assert_eq!(got["train/reward_mean"][3].1, 0.4);
@@ -77,12 +87,24 @@ fn resuming_behind_the_last_logged_step_cuts_the_stale_points() {
     let second = log_steps(&run, 4..=5, 100.0);
     let got = scalars(&run);
     let rewards = &got["train/reward_mean"];
-    assert_eq!(rewards.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
-    assert_eq!(rewards[4].1, 100.5, "the resumed values replace the stale ones");
-    assert!(read_event_file(&first).unwrap().iter().all(|e| e.step <= 3 || matches!(e.content, EventContent::FileVersion(_))));
+    assert_eq!(
+        rewards.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    assert_eq!(
+        rewards[4].1, 100.5,
+        "the resumed values replace the stale ones"
+    );
+    assert!(read_event_file(&first)
+        .unwrap()
+        .iter()
+        .all(|e| e.step <= 3 || matches!(e.content, EventContent::FileVersion(_))));
     // The new file tells a running TensorBoard to drop what it loaded from step 4 on.
     let events = read_event_file(&second).unwrap();
-    assert_eq!((events[1].step, &events[1].content), (4, &EventContent::SessionStart));
+    assert_eq!(
+        (events[1].step, &events[1].content),
+        (4, &EventContent::SessionStart)
+    );
     assert!(!dir.path().join("run/.rlxf-live-rewrite.tmp").exists());
 }
 
@@ -95,14 +117,24 @@ fn a_torn_last_record_is_repaired_on_resume() {
     std::fs::write(&first, &bytes[..bytes.len() - 7]).unwrap();
     assert!(read_event_file(&first).is_err());
     let mut live = LiveEvents::open(&run).unwrap();
-    assert_eq!(live.last_logged_step(), Some(3), "step 3's other scalar survived the tear");
+    assert_eq!(
+        live.last_logged_step(),
+        Some(3),
+        "step 3's other scalar survived the tear"
+    );
     live.log(4, &metrics(4, 0.0)).unwrap();
     live.flush().unwrap();
     // The damaged file is whole again, minus the torn record (step 3's last scalar).
     let events = read_event_file(&first).unwrap();
     assert_eq!(events.len(), 1 + 5);
     let got = scalars(&run);
-    assert_eq!(got["train/reward_mean"].iter().map(|(s, _)| *s).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(
+        got["train/reward_mean"]
+            .iter()
+            .map(|(s, _)| *s)
+            .collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
 }
 
 #[test]
@@ -111,13 +143,23 @@ fn bad_calls_are_errors() {
     let mut live = LiveEvents::open(dir.path()).unwrap();
     let err = live.log(1, &json!([1, 2])).unwrap_err();
     assert!(matches!(err, ReportError::LiveLog { step: 1, .. }), "{err}");
-    assert!(err.to_string().contains("cannot log step 1: the metrics are not a JSON object"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("cannot log step 1: the metrics are not a JSON object"),
+        "{err}"
+    );
     live.log(2, &json!({"kl": 0.1})).unwrap();
     let err = live.log(2, &json!({"kl": 0.1})).unwrap_err().to_string();
-    assert!(err.contains("step 2 was logged already; steps must increase"), "{err}");
+    assert!(
+        err.contains("step 2 was logged already; steps must increase"),
+        "{err}"
+    );
     let blocked = dir.path().join("file");
     std::fs::write(&blocked, "x").unwrap();
-    assert!(LiveEvents::open(&blocked).is_err(), "a file where the run folder should be");
+    assert!(
+        LiveEvents::open(&blocked).is_err(),
+        "a file where the run folder should be"
+    );
 }
 
 #[test]
@@ -129,7 +171,11 @@ fn the_end_of_run_conversion_adds_only_what_live_files_lack() {
     log_steps(run, 1..=2, 0.0);
     let lines: Vec<String> = (1..=3).map(|s| metrics(s, 0.0).to_string()).collect();
     std::fs::write(run.join("metrics.jsonl"), lines.join("\n") + "\n").unwrap();
-    let totals = |a: f64| format!("{{\"accuracy\":{a},\"mean_reward\":0,\"mean_tokens\":0,\"problems\":1,\"seconds\":0}}");
+    let totals = |a: f64| {
+        format!(
+            "{{\"accuracy\":{a},\"mean_reward\":0,\"mean_tokens\":0,\"problems\":1,\"seconds\":0}}"
+        )
+    };
     let summary = format!(
         "{{\"before\":{},\"after\":{},\"steps\":3,\"train_seconds\":7.5,\"total_seconds\":8}}",
         totals(0.25),
@@ -140,14 +186,22 @@ fn the_end_of_run_conversion_adds_only_what_live_files_lack() {
     write_run_metrics(run).unwrap();
     let converted = write_run_metrics(run).unwrap();
     assert!(!is_live_event_file(&converted));
-    assert_eq!(event_files(run).len(), 2, "one live file, one converted file (the rerun replaced the first)");
+    assert_eq!(
+        event_files(run).len(),
+        2,
+        "one live file, one converted file (the rerun replaced the first)"
+    );
     let got = scalars(run);
     let steps = |tag: &str| {
         let mut steps: Vec<i64> = got[tag].iter().map(|(s, _)| *s).collect();
         steps.sort();
         steps
     };
-    assert_eq!(steps("train/reward_mean"), [1, 2, 3], "each step once, from one file or the other");
+    assert_eq!(
+        steps("train/reward_mean"),
+        [1, 2, 3],
+        "each step once, from one file or the other"
+    );
     assert_eq!(steps("perf/step_seconds"), [1, 2, 3]);
     assert_eq!(got["eval/accuracy"], [(0, 0.25), (3, 0.5)]);
 }

@@ -144,9 +144,18 @@ fn tensorboard_reads_live_logs_across_resumes_as_one_curve() {
     let second = log_live(&rewound, 4..=5, 10.0);
     std::fs::copy(&second, running_view.join(second.file_name().unwrap())).unwrap();
     let expected = vec![(1, 1.0), (2, 2.0), (3, 3.0), (4, 14.0), (5, 15.0)];
-    assert_eq!(points(&scalars_seen_by_tensorboard(&rewound), "train/reward_mean"), expected);
+    assert_eq!(
+        points(&scalars_seen_by_tensorboard(&rewound), "train/reward_mean"),
+        expected
+    );
     // The SessionLog START event makes TensorBoard drop the stale 4 and 5 it had loaded.
-    assert_eq!(points(&scalars_seen_by_tensorboard(&running_view), "train/reward_mean"), expected);
+    assert_eq!(
+        points(
+            &scalars_seen_by_tensorboard(&running_view),
+            "train/reward_mean"
+        ),
+        expected
+    );
 }
 
 /// Kills the server when the test ends, pass or fail.

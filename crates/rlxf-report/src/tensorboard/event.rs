@@ -129,7 +129,9 @@ impl Event {
                 }
                 (EVENT_SESSION_LOG, FieldValue::Bytes(b)) => {
                     for inner in Fields::new(b) {
-                        if let (SESSION_LOG_STATUS, FieldValue::Varint(SESSION_STATUS_START)) = inner? {
+                        if let (SESSION_LOG_STATUS, FieldValue::Varint(SESSION_STATUS_START)) =
+                            inner?
+                        {
                             event.content = EventContent::SessionStart;
                         }
                     }
@@ -285,7 +287,9 @@ mod tests {
             step: 4,
             content: EventContent::SessionStart,
         };
-        let expected = [0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x04, 0x3a, 0x02, 0x08, 0x01];
+        let expected = [
+            0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x04, 0x3a, 0x02, 0x08, 0x01,
+        ];
         assert_eq!(event.encode(), expected);
     }
 

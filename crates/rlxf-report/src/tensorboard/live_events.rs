@@ -104,7 +104,8 @@ impl LiveEvents {
         let wall_time = unix_now();
         for (key, value) in fields {
             if let (false, Some(v)) = (key == "step", value.as_f64()) {
-                self.writer.add_scalar_at(&tag_for(key), step, v, wall_time)?;
+                self.writer
+                    .add_scalar_at(&tag_for(key), step, v, wall_time)?;
             }
         }
         Ok(())
