@@ -15,8 +15,10 @@ pub struct FieldMap {
     /// Candidate prompt fields; the first one present is used. The value is a string, or a chat
     /// `messages` list of `{role, content}` with one user message (and optionally a system one).
     pub prompt: Vec<String>,
-    /// Reference answer field; `None` loads problems without answers. Numbers and booleans are
-    /// accepted and written as in the file (`204`, `1.5`, `true`).
+    /// Reference answer field; `None` (written `answer = ""` in TOML, which has no null) loads
+    /// problems without answers. Numbers and booleans are accepted and written as in the file
+    /// (`204`, `1.5`, `true`).
+    #[serde(with = "empty_is_none")]
     pub answer: Option<String>,
     /// Id field (string or number); `None` uses `<file stem>:<line or row>`.
     pub id: Option<String>,
@@ -32,6 +34,21 @@ impl Default for FieldMap {
             id: None,
             system: None,
         }
+    }
+}
+
+/// An optional field name that round-trips through TOML: `None` is written as `""`, and `""` or
+/// null read back as `None`. Needed where the default is `Some`, so that leaving the key out
+/// cannot stand for `None`.
+mod empty_is_none {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(name: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(name.as_deref().unwrap_or(""))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.filter(|name| !name.is_empty()))
     }
 }
 
@@ -254,6 +271,18 @@ mod tests {
         assert!(map(&fields, json!({"messages": []}))
             .unwrap_err()
             .contains("no user message"));
+    }
+
+    #[test]
+    fn no_answer_field_survives_a_toml_round_trip() {
+        let none = FieldMap { answer: None, ..FieldMap::default() };
+        let text = toml::to_string(&none).unwrap();
+        assert!(text.contains("answer = \"\""), "{text}");
+        assert_eq!(toml::from_str::<FieldMap>(&text).unwrap(), none);
+        let default: FieldMap = toml::from_str("").unwrap();
+        assert_eq!(default.answer.as_deref(), Some("answer"));
+        let from_json: FieldMap = serde_json::from_str(r#"{"answer": null}"#).unwrap();
+        assert_eq!(from_json.answer, None);
     }
 
     #[test]

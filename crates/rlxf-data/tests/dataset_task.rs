@@ -357,6 +357,24 @@ fn gzipped_jsonl_through_the_task_spec() {
     assert!(answers.iter().all(|(p, a)| a.as_deref() == Some(&p[1..])));
 }
 
+/// The trainer stores the resolved config as TOML and reads it back on resume.
+#[test]
+fn dataset_spec_round_trips_through_toml() {
+    let spec = TaskSpec::Dataset(DatasetConfig {
+        fields: FieldMap { prompt: vec!["prompt".into()], answer: None, id: Some("task_id".into()), system: None },
+        held_out_path: Some("data/test.parquet".into()),
+        template: Some("{{ prompt }}".into()),
+        skip_bad_lines: true,
+        ..config(Path::new("data/train-*.parquet"))
+    });
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Data {
+        task: TaskSpec,
+    }
+    let text = toml::to_string(&Data { task: spec.clone() }).unwrap();
+    assert_eq!(toml::from_str::<Data>(&text).unwrap().task, spec, "{text}");
+}
+
 /// `recipes/math_dataset.toml` parses, and its task builds once `data.task.path` names a file.
 #[test]
 fn math_dataset_recipe_task_builds() {
