@@ -25,6 +25,30 @@ pub enum DataError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{path}: not a readable Parquet file ({message}); check that it is Parquet (a Git LFS pointer is not: run `git lfs pull`)")]
+    Parquet { path: PathBuf, message: String },
+    #[error("{path}: no {wanted}; the file has {columns}: set `fields` to name them")]
+    MissingColumn {
+        path: PathBuf,
+        wanted: String,
+        columns: String,
+    },
+    #[error("{path}: unknown data file type; use .jsonl, .jsonl.gz or .parquet, a folder of .parquet shards, or a pattern like data/train-*.parquet")]
+    UnknownFormat { path: PathBuf },
+    #[error("{path}: no data files {what}; check the path")]
+    NoFiles { path: PathBuf, what: &'static str },
+    #[error("{path}: {count} bad records (first: {first}); fix them, or set `skip_bad_lines = true` to train without them")]
+    BadRecords {
+        path: PathBuf,
+        count: usize,
+        first: String,
+    },
+    #[error("dataset {path}: {what}; {fix}")]
+    Dataset {
+        path: PathBuf,
+        what: String,
+        fix: String,
+    },
 }
 
 impl DataError {

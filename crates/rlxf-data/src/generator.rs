@@ -11,7 +11,8 @@ use serde_json::{json, Map, Value};
 use crate::error::DataError;
 use crate::split::{split_of, stable_hash, Split};
 
-/// A deterministic, endless source of problems.
+/// A deterministic source of problems: endless for the procedural generators, the rows of a file
+/// for [`crate::DatasetTask`].
 ///
 /// `problem(split, index)` depends only on the generator's config (seed included), `split` and
 /// `index`, so any process can regenerate any problem without coordination. Problems of the two
@@ -19,6 +20,13 @@ use crate::split::{split_of, stable_hash, Split};
 pub trait TaskGenerator: Send + Sync {
     fn name(&self) -> &str;
     fn problem(&self, split: Split, index: u64) -> Problem;
+
+    /// How many distinct problems `split` has: `None` for endless generators, `Some(n)` for data
+    /// sets, whose indices wrap around past `n` (so evaluating `0..n` covers the split once).
+    fn len(&self, split: Split) -> Option<u64> {
+        let _ = split;
+        None
+    }
 
     fn problems(&self, split: Split, indices: Range<u64>) -> Vec<Problem> {
         indices.map(|i| self.problem(split, i)).collect()

@@ -1,8 +1,10 @@
-//! Generator configs as they appear in run configs:
-//! `{ kind = "arithmetic", seed = 0, operands = 2, digits = 2, ops = ["+"] }`.
+//! Task configs as they appear in run configs:
+//! `{ kind = "arithmetic", seed = 0, operands = 2, digits = 2, ops = ["+"] }` or
+//! `{ kind = "dataset", path = "data/train.jsonl", fields = { prompt = ["problem"] } }`.
 
 use serde::{Deserialize, Serialize};
 
+use crate::dataset_task::{DatasetConfig, DatasetTask};
 use crate::error::DataError;
 use crate::generator::TaskGenerator;
 use crate::generators::{
@@ -10,7 +12,7 @@ use crate::generators::{
     WordProblemsConfig,
 };
 
-/// Which generator and its settings. Unknown kinds and unknown keys are rejected when the
+/// Which task (a generator or a data set file) and its settings. Unknown kinds and unknown keys are rejected when the
 /// config is deserialized; out-of-range values when it is built.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -19,6 +21,7 @@ pub enum TaskSpec {
     WordProblems(WordProblemsConfig),
     Countdown(CountdownConfig),
     Sorting(SortingConfig),
+    Dataset(DatasetConfig),
 }
 
 impl TaskSpec {
@@ -28,6 +31,7 @@ impl TaskSpec {
             TaskSpec::WordProblems(c) => Box::new(WordProblems::new(c.clone())?),
             TaskSpec::Countdown(c) => Box::new(Countdown::new(c.clone())?),
             TaskSpec::Sorting(c) => Box::new(Sorting::new(c.clone())?),
+            TaskSpec::Dataset(c) => Box::new(DatasetTask::new(c.clone())?),
         })
     }
 }

@@ -63,7 +63,7 @@ fn loads_good_lines_and_reports_bad_ones_with_line_numbers() {
         msgs[3]
     );
     assert!(
-        msgs[4].contains("`answer` must be a string or number, found null"),
+        msgs[4].contains("`answer` must be a string, number or boolean, found null"),
         "{}",
         msgs[4]
     );
@@ -177,16 +177,29 @@ fn loads_shared_mmath_file_if_present() {
 
 #[test]
 fn gzip_files_load_and_humaneval_layout_maps() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/HumanEval.jsonl.gz");
-    assert!(path.exists(), "{} missing: the shared data folder must sit next to the repo", path.display());
-    let fields = FieldMap { prompt: vec!["prompt".into()], answer: None, id: Some("task_id".into()), system: None };
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/HumanEval.jsonl.gz");
+    assert!(
+        path.exists(),
+        "{} missing: the shared data folder must sit next to the repo",
+        path.display()
+    );
+    let fields = FieldMap {
+        prompt: vec!["prompt".into()],
+        answer: None,
+        id: Some("task_id".into()),
+        system: None,
+    };
     let loaded = load_jsonl(&path, &fields).unwrap();
     assert_eq!(loaded.problems.len(), 164);
     assert!(loaded.skipped.is_empty());
     let first = &loaded.problems[0];
     assert_eq!(first.id, "HumanEval/0");
     assert_eq!(first.metadata["entry_point"], "has_close_elements");
-    assert!(first.metadata["test"].as_str().unwrap().contains("def check"));
+    assert!(first.metadata["test"]
+        .as_str()
+        .unwrap()
+        .contains("def check"));
     // A corrupt gzip stream is an error naming the file, not a silent empty data set.
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.jsonl.gz");

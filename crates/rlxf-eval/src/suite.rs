@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use rlxf_core::Problem;
-use rlxf_data::{load_jsonl, FieldMap, PromptTemplate, Skipped};
+use rlxf_data::{load_problems, FieldMap, PromptTemplate, Skipped};
 use rlxf_rewards::{ExtractionPolicy, RewardSpec};
 
 #[derive(Debug, thiserror::Error)]
@@ -79,14 +79,16 @@ impl EvalSuite {
     }
 
     /// Loads and templates the problems; skipped lines are returned for the caller to report.
+    /// `data` is a JSONL(.gz) or Parquet file, a folder of Parquet shards or a file-name pattern.
     pub fn load(&self, limit: Option<usize>) -> Result<(Vec<Problem>, Vec<Skipped>), SuiteError> {
-        if !self.data.exists() {
+        let is_pattern = self.data.to_string_lossy().contains(['*', '?', '[']);
+        if !is_pattern && !self.data.exists() {
             return Err(SuiteError::MissingData {
                 path: self.data.clone(),
                 fix: "pass --data with the file's path".into(),
             });
         }
-        let loaded = load_jsonl(&self.data, &self.fields)?;
+        let loaded = load_problems(&self.data, &self.fields)?;
         let mut problems = loaded.problems;
         if problems.is_empty() {
             return Err(SuiteError::Empty { path: self.data.clone(), skipped: loaded.skipped.len() });
@@ -141,6 +143,21 @@ mod tests {
         assert!(problems[0].prompt.contains("```python\nfrom typing import List"));
         assert!(problems[0].metadata["test"].is_string());
         assert!(problems[0].metadata["code_prompt"].as_str().unwrap().starts_with("from typing import List"));
+    }
+
+    #[test]
+    fn any_data_layout_loads_here_too() {
+        // A pattern over two JSONL files; Parquet files and shard folders go through the same
+        // `rlxf_data::load_problems` (tested in rlxf-data).
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("part-1.jsonl"), "{\"question\": \"1+1?\", \"answer\": 2}\n").unwrap();
+        std::fs::write(dir.path().join("part-2.jsonl"), "{\"question\": \"2+2?\", \"answer\": 4}\n").unwrap();
+        let suite = EvalSuite::preset("math", Some(&dir.path().join("part-*.jsonl"))).unwrap();
+        let (problems, skipped) = suite.load(None).unwrap();
+        assert!(skipped.is_empty());
+        let answers: Vec<_> = problems.iter().map(|p| p.answer.as_deref().unwrap()).collect();
+        assert_eq!(answers, ["2", "4"]);
+        assert!(problems[1].prompt.starts_with("2+2?\nPlease reason step by step"));
     }
 
     #[test]

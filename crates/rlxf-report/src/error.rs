@@ -52,6 +52,13 @@ pub enum ReportError {
     #[error("{p}: not a TensorBoard event file: {what}", p = shown(path))]
     BadEventFile { path: PathBuf, what: String },
 
+    #[error("{p}: cannot log step {step}: {what}", p = shown(path))]
+    LiveLog {
+        path: PathBuf,
+        step: u64,
+        what: String,
+    },
+
     #[error("{p}: cannot draw the chart: {what}", p = shown(path))]
     Chart { path: PathBuf, what: String },
 

@@ -20,7 +20,7 @@ pub use charts::{render_charts, write_charts, ChartOutcome, WrittenChart};
 pub use error::ReportError;
 pub use html_report::{render_report, write_report};
 pub use run_folder::RunRecord;
-pub use tensorboard::{write_run_metrics, EventWriter};
+pub use tensorboard::{write_run_metrics, EventWriter, LiveEvents};
 
 /// Everything [`plot_run`] wrote.
 #[derive(Debug, Clone)]

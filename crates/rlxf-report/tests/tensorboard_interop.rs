@@ -46,18 +46,16 @@ fn converted_run(parent: &Path) -> PathBuf {
     run
 }
 
-#[test]
-fn tensorboard_event_accumulator_reads_the_scalars() {
+/// What TensorBoard's loader (EventAccumulator) makes of `dir`: tag -> [[step, value]...].
+fn scalars_seen_by_tensorboard(dir: &Path) -> serde_json::Map<String, serde_json::Value> {
     let python = venv_bin("python");
-    let dir = tempfile::tempdir().unwrap();
-    let run = converted_run(dir.path());
     let script = "import json, sys\n\
                   from tensorboard.backend.event_processing.event_accumulator import EventAccumulator\n\
                   acc = EventAccumulator(sys.argv[1]); acc.Reload()\n\
                   print(json.dumps({t: [[e.step, e.value] for e in acc.Scalars(t)] for t in acc.Tags()['scalars']}))";
     let out = Command::new(python)
         .args(["-c", script])
-        .arg(&run)
+        .arg(dir)
         .output()
         .unwrap();
     assert!(
@@ -65,8 +63,14 @@ fn tensorboard_event_accumulator_reads_the_scalars() {
         "EventAccumulator failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let scalars: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn tensorboard_event_accumulator_reads_the_scalars() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = converted_run(dir.path());
+    let scalars = scalars_seen_by_tensorboard(&run);
 
     let expected: &[(&str, &[(u64, f64)])] = &[
         ("train/reward_mean", &[(1, 0.078125), (2, 0.171875)]),
@@ -96,6 +100,62 @@ fn tensorboard_event_accumulator_reads_the_scalars() {
             );
         }
     }
+}
+
+fn log_live(run: &Path, steps: std::ops::RangeInclusive<u64>, offset: f64) -> PathBuf {
+    let mut live = rlxf_report::LiveEvents::open(run).unwrap();
+    for step in steps {
+        let metrics = serde_json::json!({"step": step, "reward_mean": step as f64 + offset, "step_seconds": 2.0});
+        live.log(step, &metrics).unwrap();
+    }
+    live.flush().unwrap();
+    live.path().to_path_buf()
+}
+
+/// `(step, value)` of one tag as TensorBoard loaded it.
+fn points(scalars: &serde_json::Map<String, serde_json::Value>, tag: &str) -> Vec<(u64, f64)> {
+    scalars[tag]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_u64().unwrap(), p[1].as_f64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn tensorboard_reads_live_logs_across_resumes_as_one_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    // Steps 1-3, then a resume logging 4-5.
+    let resumed = dir.path().join("resumed");
+    log_live(&resumed, 1..=3, 0.0);
+    log_live(&resumed, 4..=5, 0.0);
+    let seen = scalars_seen_by_tensorboard(&resumed);
+    let expected: Vec<(u64, f64)> = (1..=5).map(|s| (s, s as f64)).collect();
+    assert_eq!(points(&seen, "train/reward_mean"), expected);
+    assert_eq!(points(&seen, "perf/step_seconds").len(), 5);
+
+    // Steps 1-5, then a resume from the step-3 checkpoint redoing 4-5 with other values.
+    let rewound = dir.path().join("rewound");
+    let first = log_live(&rewound, 1..=5, 0.0);
+    // What a TensorBoard running during the crash had loaded: the first file before the rewind.
+    let running_view = dir.path().join("running-view");
+    std::fs::create_dir(&running_view).unwrap();
+    std::fs::copy(&first, running_view.join(first.file_name().unwrap())).unwrap();
+    let second = log_live(&rewound, 4..=5, 10.0);
+    std::fs::copy(&second, running_view.join(second.file_name().unwrap())).unwrap();
+    let expected = vec![(1, 1.0), (2, 2.0), (3, 3.0), (4, 14.0), (5, 15.0)];
+    assert_eq!(
+        points(&scalars_seen_by_tensorboard(&rewound), "train/reward_mean"),
+        expected
+    );
+    // The SessionLog START event makes TensorBoard drop the stale 4 and 5 it had loaded.
+    assert_eq!(
+        points(
+            &scalars_seen_by_tensorboard(&running_view),
+            "train/reward_mean"
+        ),
+        expected
+    );
 }
 
 /// Kills the server when the test ends, pass or fail.

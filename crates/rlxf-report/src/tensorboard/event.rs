@@ -3,7 +3,9 @@
 //! tensorflow/core/util/event.proto:
 //! ```text
 //! message Event { double wall_time = 1; int64 step = 2;
-//!                 oneof what { string file_version = 3; bytes graph_def = 4; Summary summary = 5; ... } }
+//!                 oneof what { string file_version = 3; bytes graph_def = 4; Summary summary = 5;
+//!                              LogMessage log_message = 6 [deprecated]; SessionLog session_log = 7; ... } }
+//! message SessionLog { enum SessionStatus { STATUS_UNSPECIFIED = 0; START = 1; ... } SessionStatus status = 1; ... }
 //! ```
 //! tensorflow/core/framework/summary.proto:
 //! ```text
@@ -21,6 +23,9 @@ const EVENT_WALL_TIME: u32 = 1;
 const EVENT_STEP: u32 = 2;
 const EVENT_FILE_VERSION: u32 = 3;
 const EVENT_SUMMARY: u32 = 5;
+const EVENT_SESSION_LOG: u32 = 7;
+const SESSION_LOG_STATUS: u32 = 1;
+const SESSION_STATUS_START: u64 = 1;
 const SUMMARY_VALUE: u32 = 1;
 const VALUE_TAG: u32 = 1;
 const VALUE_SIMPLE_VALUE: u32 = 2;
@@ -32,6 +37,10 @@ pub enum EventContent {
     FileVersion(String),
     /// `(tag, simple_value)` pairs of one summary.
     Scalars(Vec<(String, f32)>),
+    /// `SessionLog { status: START }`: a restarted run. TensorBoard drops every point it has
+    /// loaded at this event's step or later, so values logged before a crash and logged again
+    /// after the resume are not drawn twice.
+    SessionStart,
     Other,
 }
 
@@ -86,6 +95,12 @@ impl Event {
                 }
                 put_bytes(&mut out, EVENT_SUMMARY, &summary);
             }
+            EventContent::SessionStart => {
+                let mut session_log = Vec::new();
+                put_key(&mut session_log, SESSION_LOG_STATUS, VARINT);
+                put_varint(&mut session_log, SESSION_STATUS_START);
+                put_bytes(&mut out, EVENT_SESSION_LOG, &session_log);
+            }
             EventContent::Other => {}
         }
         out
@@ -111,6 +126,15 @@ impl Event {
                 }
                 (EVENT_SUMMARY, FieldValue::Bytes(b)) => {
                     event.content = EventContent::Scalars(decode_summary(b)?)
+                }
+                (EVENT_SESSION_LOG, FieldValue::Bytes(b)) => {
+                    for inner in Fields::new(b) {
+                        if let (SESSION_LOG_STATUS, FieldValue::Varint(SESSION_STATUS_START)) =
+                            inner?
+                        {
+                            event.content = EventContent::SessionStart;
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -256,6 +280,20 @@ mod tests {
     }
 
     #[test]
+    fn session_start_event_has_the_reference_encoding() {
+        // Event(step=4, session_log=SessionLog(status=START)): step = 10 04; field 7 = 3a 02 08 01.
+        let event = Event {
+            wall_time: 0.0,
+            step: 4,
+            content: EventContent::SessionStart,
+        };
+        let expected = [
+            0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x04, 0x3a, 0x02, 0x08, 0x01,
+        ];
+        assert_eq!(event.encode(), expected);
+    }
+
+    #[test]
     fn events_round_trip_including_negative_steps() {
         for event in [
             Event {
@@ -275,6 +313,11 @@ mod tests {
                 wall_time: 3.0,
                 step: i64::MAX,
                 content: EventContent::FileVersion("brain.Event:2".into()),
+            },
+            Event {
+                wall_time: 4.0,
+                step: 4,
+                content: EventContent::SessionStart,
             },
         ] {
             assert_eq!(Event::decode(&event.encode()).unwrap(), event);

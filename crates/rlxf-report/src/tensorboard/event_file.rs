@@ -33,6 +33,23 @@ impl EventWriter {
     /// Creates `dir` if needed and a new event file in it (never overwriting one: a second writer
     /// in the same second gets a `.1`, `.2`... suffix), and writes the `file_version` event.
     pub fn create(dir: &Path) -> Result<Self, ReportError> {
+        Self::create_named(dir, |base, n| {
+            if n == 0 {
+                base.to_string()
+            } else {
+                format!("{base}.{n}")
+            }
+        })
+    }
+
+    /// Like [`EventWriter::create`], for a file named `<base>.NNNN<suffix>`: the zero-padded
+    /// counter makes files created in the same second sort (and so be read by TensorBoard) in
+    /// creation order.
+    pub(crate) fn create_with_suffix(dir: &Path, suffix: &str) -> Result<Self, ReportError> {
+        Self::create_named(dir, |base, n| format!("{base}.{n:04}{suffix}"))
+    }
+
+    fn create_named(dir: &Path, name: impl Fn(&str, u32) -> String) -> Result<Self, ReportError> {
         std::fs::create_dir_all(dir).map_err(|e| ReportError::write(dir, e))?;
         let now = unix_now();
         let host = gethostname::gethostname()
@@ -40,13 +57,7 @@ impl EventWriter {
             .replace(['/', '\\'], "_");
         let base = format!("{EVENT_FILE_PREFIX}{:010}.{host}", now as u64);
         let (path, file) = (0..)
-            .map(|n| {
-                if n == 0 {
-                    dir.join(&base)
-                } else {
-                    dir.join(format!("{base}.{n}"))
-                }
-            })
+            .map(|n| dir.join(name(&base, n)))
             .find_map(
                 |path| match OpenOptions::new().write(true).create_new(true).open(&path) {
                     Ok(file) => Some(Ok((path, file))),
@@ -101,7 +112,7 @@ impl EventWriter {
             .map_err(|e| ReportError::write(&self.path, e))
     }
 
-    fn write_event(&mut self, event: &Event) -> Result<(), ReportError> {
+    pub(crate) fn write_event(&mut self, event: &Event) -> Result<(), ReportError> {
         write_record(&mut self.out, &event.encode()).map_err(|e| ReportError::write(&self.path, e))
     }
 }

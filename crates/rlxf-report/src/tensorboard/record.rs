@@ -26,41 +26,59 @@ pub fn write_record(out: &mut impl Write, data: &[u8]) -> std::io::Result<()> {
 /// Splits a whole file into its records, checking both CRCs of each.
 /// The error says which record (0-based) is bad and why.
 pub fn read_records(bytes: &[u8]) -> Result<Vec<&[u8]>, String> {
+    match valid_records(bytes) {
+        (records, None) => Ok(records),
+        (_, Some(error)) => Err(error),
+    }
+}
+
+/// The records before the first bad one, and what is wrong with that one (if any). A writer
+/// killed mid-record leaves a truncated tail; everything before it is still good.
+pub fn valid_records(bytes: &[u8]) -> (Vec<&[u8]>, Option<String>) {
     let mut records = Vec::new();
     let mut rest = bytes;
     while !rest.is_empty() {
-        let index = records.len();
-        if rest.len() < 12 {
-            return Err(format!(
-                "record {index}: truncated header ({} bytes)",
-                rest.len()
-            ));
+        match next_record(rest, records.len()) {
+            Ok((data, after)) => {
+                records.push(data);
+                rest = after;
+            }
+            Err(error) => return (records, Some(error)),
         }
-        let (length_bytes, after) = rest.split_at(8);
-        let length_crc = u32::from_le_bytes(after[..4].try_into().expect("4 bytes"));
-        if masked_crc32c(length_bytes) != length_crc {
-            return Err(format!("record {index}: length CRC mismatch"));
-        }
-        let length = u64::from_le_bytes(length_bytes.try_into().expect("8 bytes"));
-        let body = &after[4..];
-        let needed = usize::try_from(length)
-            .ok()
-            .and_then(|n| n.checked_add(4))
-            .filter(|&n| n <= body.len());
-        let Some(needed) = needed else {
-            return Err(format!(
-                "record {index}: truncated ({length} data bytes announced, {} left)",
-                body.len()
-            ));
-        };
-        let (data, crc_bytes) = body[..needed].split_at(needed - 4);
-        if masked_crc32c(data) != u32::from_le_bytes(crc_bytes.try_into().expect("4 bytes")) {
-            return Err(format!("record {index}: data CRC mismatch"));
-        }
-        records.push(data);
-        rest = &body[needed..];
     }
-    Ok(records)
+    (records, None)
+}
+
+/// The first record of `bytes` and what follows it.
+fn next_record(rest: &[u8], index: usize) -> Result<(&[u8], &[u8]), String> {
+    if rest.len() < 12 {
+        return Err(format!(
+            "record {index}: truncated header ({} bytes)",
+            rest.len()
+        ));
+    }
+    let (length_bytes, after) = rest.split_at(8);
+    let length_crc = u32::from_le_bytes(after[..4].try_into().expect("4 bytes"));
+    if masked_crc32c(length_bytes) != length_crc {
+        return Err(format!("record {index}: length CRC mismatch"));
+    }
+    let length = u64::from_le_bytes(length_bytes.try_into().expect("8 bytes"));
+    let body = &after[4..];
+    let needed = usize::try_from(length)
+        .ok()
+        .and_then(|n| n.checked_add(4))
+        .filter(|&n| n <= body.len());
+    let Some(needed) = needed else {
+        return Err(format!(
+            "record {index}: truncated ({length} data bytes announced, {} left)",
+            body.len()
+        ));
+    };
+    let (data, crc_bytes) = body[..needed].split_at(needed - 4);
+    if masked_crc32c(data) != u32::from_le_bytes(crc_bytes.try_into().expect("4 bytes")) {
+        return Err(format!("record {index}: data CRC mismatch"));
+    }
+    Ok((data, &body[needed..]))
 }
 
 #[cfg(test)]
@@ -102,5 +120,8 @@ mod tests {
         assert!(read_records(truncated)
             .unwrap_err()
             .starts_with("record 2: truncated"));
+        let (good, error) = valid_records(truncated);
+        assert_eq!(good, vec![&b"first"[..], &b""[..]]);
+        assert!(error.unwrap().starts_with("record 2: truncated"));
     }
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::event_file::{unix_now, EventWriter, EVENT_FILE_PREFIX};
+use super::live_events::{is_live_event_file, live_scalar_keys};
 use crate::error::ReportError;
 use crate::run_folder::RunRecord;
 
@@ -20,9 +21,14 @@ pub fn tag_for(key: &str) -> String {
 }
 
 /// Writes the run's metrics as a new event file in the run folder itself (so `tensorboard
-/// --logdir runs/` names each run by its folder) and returns its path. Earlier event files in the
-/// folder are removed first: metrics.jsonl is the source of truth, and keeping them would draw
+/// --logdir runs/` names each run by its folder) and returns its path. Earlier files this function
+/// wrote are removed first: metrics.jsonl is the source of truth, and keeping them would draw
 /// every curve twice.
+///
+/// Live event files ([`super::LiveEvents`], written by the trainer as it goes) are kept, with their
+/// real wall times, and the new file holds only the scalars they lack: a `(tag, step)` is never
+/// written twice. For a run logged live from start to end that is just the held-out accuracy
+/// before and after training; for a run without live files, everything.
 ///
 /// The held-out accuracy before and after training (summary.json) goes to `eval/accuracy` at
 /// step 0 and at the last step, next to any periodic evaluations.
@@ -32,24 +38,32 @@ pub fn write_run_metrics(run_dir: &Path) -> Result<PathBuf, ReportError> {
 
 /// [`write_run_metrics`] for an already loaded run.
 pub fn write_events(run: &RunRecord) -> Result<PathBuf, ReportError> {
-    remove_event_files(&run.path)?;
+    remove_converted_event_files(&run.path)?;
+    let logged_live = live_scalar_keys(&run.path)?;
     let wall_times = step_wall_times(run);
     let mut writer = EventWriter::create(&run.path)?;
+    let mut add = |tag: &str, step: u64, value: f64, wall_time: f64| {
+        let key = (tag.to_string(), i64::try_from(step).unwrap_or(i64::MAX));
+        if logged_live.contains(&key) {
+            return Ok(());
+        }
+        writer.add_scalar_at(tag, step, value, wall_time)
+    };
     for (record, &wall_time) in run.metrics.iter().zip(&wall_times) {
         for (key, value) in &record.values {
-            writer.add_scalar_at(&tag_for(key), record.step, *value, wall_time)?;
+            add(&tag_for(key), record.step, *value, wall_time)?;
         }
     }
     if let Some(summary) = &run.summary {
         let start = wall_times.first().copied().unwrap_or_else(unix_now);
         let end = wall_times.last().copied().unwrap_or_else(unix_now);
-        writer.add_scalar_at("eval/accuracy", 0, summary.before.accuracy, start)?;
+        add("eval/accuracy", 0, summary.before.accuracy, start)?;
         let evaluated_at_end = run
             .metrics
             .iter()
             .any(|r| r.step == summary.steps && r.get("eval_accuracy").is_some());
         if !evaluated_at_end {
-            writer.add_scalar_at("eval/accuracy", summary.steps, summary.after.accuracy, end)?;
+            add("eval/accuracy", summary.steps, summary.after.accuracy, end)?;
         }
     }
     writer.flush()?;
@@ -76,12 +90,14 @@ fn step_wall_times(run: &RunRecord) -> Vec<f64> {
     times
 }
 
-fn remove_event_files(dir: &Path) -> Result<(), ReportError> {
+/// Removes the event files of earlier conversions (not the live ones).
+fn remove_converted_event_files(dir: &Path) -> Result<(), ReportError> {
     for entry in std::fs::read_dir(dir).map_err(|e| ReportError::read(dir, e))? {
         let path = entry.map_err(|e| ReportError::read(dir, e))?.path();
-        let is_event_file = path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with(EVENT_FILE_PREFIX));
+        let is_event_file = !is_live_event_file(&path)
+            && path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(EVENT_FILE_PREFIX));
         if is_event_file && path.is_file() {
             std::fs::remove_file(&path).map_err(|e| ReportError::write(&path, e))?;
         }
