@@ -41,7 +41,9 @@ pub fn evaluate(
     max_new_tokens: usize,
 ) -> Result<EvalResult, TrainError> {
     let start = std::time::Instant::now();
-    let prompts = (0..problems as u64)
+    // A data set's held-out split may be smaller than asked: each problem is evaluated once.
+    let problems = task.len(Split::HeldOut).map_or(problems as u64, |n| n.min(problems as u64));
+    let prompts = (0..problems)
         .map(|i| prepare(task.problem(Split::HeldOut, i), tokenizer, system))
         .collect::<Result<Vec<_>, _>>()?;
     // Greedy, so one completion per problem and the seed is irrelevant.

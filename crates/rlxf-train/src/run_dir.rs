@@ -1,9 +1,11 @@
-//! The run folder: resolved config, metrics (one JSON line per step), evaluation samples, checkpoints.
+//! The run folder: resolved config, metrics (one JSON line per step, also written live as
+//! TensorBoard scalars), evaluation samples, checkpoints.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use rlxf_report::tensorboard::LiveEvents;
 use serde::Serialize;
 
 use crate::error::TrainError;
@@ -11,6 +13,8 @@ use crate::error::TrainError;
 pub struct RunDir {
     pub path: PathBuf,
     metrics: BufWriter<File>,
+    /// TensorBoard event file that follows metrics.jsonl step by step (`tensorboard --logdir runs/`).
+    live: LiveEvents,
     samples: BufWriter<File>,
     /// Lines written to `metrics.jsonl` / `samples.jsonl` so far (recorded in checkpoints).
     pub metrics_lines: usize,
@@ -58,6 +62,10 @@ fn append_line<T: Serialize>(
         .map_err(|e| TrainError::io(path, e))
 }
 
+fn open_live(path: &Path) -> Result<LiveEvents, TrainError> {
+    LiveEvents::open(path).map_err(|e| TrainError::Other(format!("TensorBoard events in {}: {e}", path.display())))
+}
+
 impl RunDir {
     /// Creates the folder (`runs/<UTC timestamp>` unless given) and writes the resolved config.
     pub fn create(requested: Option<&Path>, resolved_config: &str) -> Result<Self, TrainError> {
@@ -73,9 +81,11 @@ impl RunDir {
             .map_err(|e| TrainError::io(&config_path, e))?;
         let metrics = create_file(&path.join("metrics.jsonl"))?;
         let samples = create_file(&path.join("samples.jsonl"))?;
+        let live = open_live(&path)?;
         Ok(Self {
             path,
             metrics,
+            live,
             samples,
             metrics_lines: 0,
             samples_lines: 0,
@@ -92,9 +102,12 @@ impl RunDir {
     ) -> Result<Self, TrainError> {
         let metrics = truncate_lines(&path.join("metrics.jsonl"), metrics_lines)?;
         let samples = truncate_lines(&path.join("samples.jsonl"), samples_lines)?;
+        // Scalars an earlier session logged past the checkpoint are cut on the first new step.
+        let live = open_live(path)?;
         Ok(Self {
             path: path.to_path_buf(),
             metrics,
+            live,
             samples,
             metrics_lines,
             samples_lines,
@@ -105,6 +118,12 @@ impl RunDir {
     pub fn log_metrics<T: Serialize>(&mut self, record: &T) -> Result<(), TrainError> {
         append_line(&mut self.metrics, &self.path.join("metrics.jsonl"), record)?;
         self.metrics_lines += 1;
+        let value = serde_json::to_value(record).map_err(|e| TrainError::Other(e.to_string()))?;
+        if let Some(step) = value.get("step").and_then(|s| s.as_u64()) {
+            let live_error = |e: rlxf_report::ReportError| TrainError::Other(format!("TensorBoard events: {e}"));
+            self.live.log(step, &value).map_err(live_error)?;
+            self.live.flush().map_err(live_error)?;
+        }
         Ok(())
     }
 

@@ -190,6 +190,9 @@ impl Trainer {
             .task
             .build()
             .map_err(|e| TrainError::Other(format!("data.task: {e}")))?;
+        if let (Some(train), Some(held_out)) = (task.len(Split::Train), task.len(Split::HeldOut)) {
+            eprintln!("data: {train} training problems, {held_out} held out ({})", task.name());
+        }
         let policy = LanguageModel::load(&config.model.path, device, dtype.kind())?;
         let tokenizer = ChatTokenizer::from_dir(&config.model.path, &policy.config.eos_token_ids)?;
         // The reference model exists only when the KL term is on (beta > 0) or KL is reported.

@@ -77,6 +77,25 @@ fn run_writes_folder_and_is_deterministic() {
         assert!(line["entropy"].as_f64().unwrap() > 0.0);
     }
     assert_eq!(summary.before.problems, 4);
+    // TensorBoard scalars are written as the steps go, not only at the end.
+    let live: Vec<_> = std::fs::read_dir(&a)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| rlxf_report::tensorboard::is_live_event_file(p))
+        .collect();
+    assert_eq!(live.len(), 1, "one live event file: {live:?}");
+    let events = rlxf_report::tensorboard::read_event_file(&live[0]).unwrap();
+    let loss_steps: Vec<i64> = events
+        .iter()
+        .filter(|e| match &e.content {
+            rlxf_report::tensorboard::EventContent::Scalars(values) => {
+                values.iter().any(|(tag, _)| *tag == rlxf_report::tensorboard::tag_for("loss"))
+            }
+            _ => false,
+        })
+        .map(|e| e.step)
+        .collect();
+    assert_eq!(loss_steps, vec![1, 2], "one loss scalar per step");
     let samples: Vec<serde_json::Value> = std::fs::read_to_string(a.join("samples.jsonl"))
         .unwrap()
         .lines()
