@@ -2,10 +2,6 @@
 //! (written from the papers on padded tensors with masks), on seeded random inputs of several shapes
 //! and edge cases, to 1e-5. Needs the repo venv: a missing venv fails with the command that creates it.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rlxf_algos::advantage::{
@@ -13,61 +9,12 @@ use rlxf_algos::advantage::{
     AdvantageScaling, TokenRewards,
 };
 use rlxf_algos::{AdaptiveKlController, KlController};
+use rlxf_python_reference::close;
 use serde_json::{json, Value};
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// Runs the reference on `cases` and returns its results, one per case.
 fn reference(cases: &[Value]) -> Vec<Value> {
-    let python = repo_root().join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} missing: run scripts/setup-venv.sh (the README's test command does)",
-        python.display()
-    );
-    let mut child = Command::new(&python)
-        .arg(repo_root().join("tests/python/algo_reference.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the reference script");
-    let input = json!({ "cases": cases }).to_string();
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write cases");
-    let out = child.wait_with_output().expect("reference script output");
-    assert!(
-        out.status.success(),
-        "reference script failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let parsed: Value = serde_json::from_slice(&out.stdout).expect("reference JSON");
-    parsed["results"].as_array().expect("results").clone()
-}
-
-fn close(label: &str, got: &[f64], want: &Value) {
-    let want: Vec<f64> = flatten(want);
-    assert_eq!(got.len(), want.len(), "{label}: length");
-    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert!(
-            (g - w).abs() <= 1e-5 * w.abs().max(1.0),
-            "{label}[{i}]: rust {g} vs reference {w}"
-        );
-    }
-}
-
-fn flatten(v: &Value) -> Vec<f64> {
-    match v {
-        Value::Array(xs) => xs.iter().flat_map(flatten).collect(),
-        Value::Number(n) => vec![n.as_f64().expect("number")],
-        other => panic!("not a number: {other}"),
-    }
+    rlxf_python_reference::reference("algo_reference.py", cases)
 }
 
 /// Reward batches: (rewards, group_size), including all-equal groups, binary rewards and group size 2.

@@ -2,62 +2,20 @@
 //! compares to 1e-5, and draws seeded random batches. Each test crate uses a different subset.
 #![allow(dead_code)]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rlxf_train::policy_loss::LossAggregation;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tch::{Kind, Tensor};
 
 /// Named outputs of one case: (label, [(reference key, our values)]).
 pub type Outputs = Vec<(String, Vec<(&'static str, Vec<f64>)>)>;
 
 pub fn reference(cases: &[Value]) -> Vec<Value> {
-    let python = rlxf_model::testing::venv_python().unwrap_or_else(|e| panic!("{e}"));
-    let script = rlxf_model::testing::repo_root().join("tests/python/algo_reference.py");
-    let mut child = Command::new(python)
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the reference script");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(json!({ "cases": cases }).to_string().as_bytes())
-        .expect("write cases");
-    let out = child.wait_with_output().expect("reference output");
-    assert!(
-        out.status.success(),
-        "reference script failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let parsed: Value = serde_json::from_slice(&out.stdout).expect("reference JSON");
-    parsed["results"].as_array().expect("results").clone()
+    rlxf_python_reference::reference("algo_reference.py", cases)
 }
 
-pub fn flatten(v: &Value) -> Vec<f64> {
-    match v {
-        Value::Array(xs) => xs.iter().flat_map(flatten).collect(),
-        Value::Number(n) => vec![n.as_f64().expect("number")],
-        other => panic!("not a number: {other}"),
-    }
-}
-
-pub fn close(label: &str, got: &[f64], want: &Value) {
-    let want = flatten(want);
-    assert_eq!(got.len(), want.len(), "{label}: length");
-    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert!(
-            (g - w).abs() <= 1e-5 * w.abs().max(1.0),
-            "{label}[{i}]: rust {g} vs reference {w}"
-        );
-    }
-}
+pub use rlxf_python_reference::{close, flatten};
 
 pub fn values(t: &Tensor) -> Vec<f64> {
     Vec::<f64>::try_from(&t.to_kind(Kind::Double).flatten(0, -1)).expect("f64 values")
