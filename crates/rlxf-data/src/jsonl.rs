@@ -72,31 +72,49 @@ pub struct Loaded {
 /// corrupt gzip) are errors; bad lines are [`Skipped`].
 pub fn load_jsonl(path: impl AsRef<Path>, fields: &FieldMap) -> Result<Loaded, DataError> {
     let path = path.as_ref();
+    read_jsonl(open_lines(path)?, path, fields)
+}
+
+/// Like [`load_jsonl`] from any reader; `path` is used in ids and messages.
+pub fn read_jsonl(reader: impl BufRead, path: &Path, fields: &FieldMap) -> Result<Loaded, DataError> {
+    let stem = file_stem(path);
+    let (problems, skipped) =
+        read_records(reader, path, |text, line| parse_line(text, fields, &stem, line))?;
+    Ok(Loaded { problems, skipped })
+}
+
+/// Opens `path` for line reading, gunzipping when it ends in `.gz`.
+pub(crate) fn open_lines(path: &Path) -> Result<Box<dyn BufRead>, DataError> {
     let file = File::open(path).map_err(|source| DataError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    if path.extension().is_some_and(|e| e == "gz") {
-        read_jsonl(BufReader::new(flate2::read::GzDecoder::new(file)), path, fields)
+    Ok(if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(BufReader::new(flate2::read::GzDecoder::new(file)))
     } else {
-        read_jsonl(BufReader::new(file), path, fields)
-    }
+        Box::new(BufReader::new(file))
+    })
 }
 
-/// Like [`load_jsonl`] from any reader; `path` is used in ids and messages.
-pub fn read_jsonl(
-    mut reader: impl BufRead,
-    path: &Path,
-    fields: &FieldMap,
-) -> Result<Loaded, DataError> {
+/// `data.jsonl(.gz)` -> `data`, for ids made from the file name and line number.
+pub(crate) fn file_stem(path: &Path) -> String {
     let name = path
         .file_name()
         .map_or_else(|| "data".into(), |s| s.to_string_lossy().into_owned());
-    let stem = name
-        .trim_end_matches(".gz")
+    name.trim_end_matches(".gz")
         .trim_end_matches(".jsonl")
-        .to_string();
-    let mut out = Loaded::default();
+        .to_string()
+}
+
+/// Reads non-blank lines and turns each into a record with `parse(text, line_number)`; a line that
+/// is not UTF-8 or that `parse` rejects is logged and returned as [`Skipped`], never dropped silently.
+pub fn read_records<T>(
+    mut reader: impl BufRead,
+    path: &Path,
+    mut parse: impl FnMut(&str, usize) -> Result<T, String>,
+) -> Result<(Vec<T>, Vec<Skipped>), DataError> {
+    let mut records = Vec::new();
+    let mut skipped = Vec::new();
     let mut buf = Vec::new();
     let mut line_no = 0;
     loop {
@@ -118,24 +136,24 @@ pub fn read_jsonl(
                 if text.is_empty() {
                     Ok(None)
                 } else {
-                    parse_line(text, fields, &stem, line_no).map(Some)
+                    parse(text, line_no).map(Some)
                 }
             });
         match parsed {
-            Ok(Some(p)) => out.problems.push(p),
+            Ok(Some(record)) => records.push(record),
             Ok(None) => {}
             Err(reason) => {
-                let skipped = Skipped {
+                let s = Skipped {
                     path: path.to_path_buf(),
                     line: line_no,
                     reason,
                 };
-                tracing::warn!("{skipped}");
-                out.skipped.push(skipped);
+                tracing::warn!("{s}");
+                skipped.push(s);
             }
         }
     }
-    Ok(out)
+    Ok((records, skipped))
 }
 
 fn parse_line(text: &str, fields: &FieldMap, stem: &str, line: usize) -> Result<Problem, String> {
@@ -192,7 +210,7 @@ fn parse_line(text: &str, fields: &FieldMap, stem: &str, line: usize) -> Result<
 }
 
 /// A string or number field as text.
-fn scalar(v: Option<Value>, field: &str) -> Result<String, String> {
+pub(crate) fn scalar(v: Option<Value>, field: &str) -> Result<String, String> {
     match v {
         Some(Value::String(s)) => Ok(s),
         Some(Value::Number(n)) => Ok(n.to_string()),
@@ -204,7 +222,7 @@ fn scalar(v: Option<Value>, field: &str) -> Result<String, String> {
     }
 }
 
-fn kind(v: &Value) -> &'static str {
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
