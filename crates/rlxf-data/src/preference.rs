@@ -96,7 +96,10 @@ pub struct LoadedRecords<T> {
 }
 
 /// Reads a pair file (gzip when it ends in `.gz`).
-pub fn load_pairs(path: impl AsRef<Path>, fields: &PairFields) -> Result<LoadedRecords<PreferencePair>, DataError> {
+pub fn load_pairs(
+    path: impl AsRef<Path>,
+    fields: &PairFields,
+) -> Result<LoadedRecords<PreferencePair>, DataError> {
     let path = path.as_ref();
     let stem = file_stem(path);
     let (records, skipped) = read_records(open_lines(path)?, path, |text, line| {
@@ -114,9 +117,20 @@ pub fn load_pairs(path: impl AsRef<Path>, fields: &PairFields) -> Result<LoadedR
             None | Some(Value::Null) => None,
             Some(Value::Number(n)) => match n.as_f64().filter(|m| m.is_finite()) {
                 Some(m) => Some(m),
-                None => return Err(format!("field `{}` = {n} is not a finite number", fields.margin)),
+                None => {
+                    return Err(format!(
+                        "field `{}` = {n} is not a finite number",
+                        fields.margin
+                    ))
+                }
             },
-            Some(other) => return Err(format!("field `{}` must be a number, found {}", fields.margin, kind(&other))),
+            Some(other) => {
+                return Err(format!(
+                    "field `{}` must be a number, found {}",
+                    fields.margin,
+                    kind(&other)
+                ))
+            }
         };
         Ok(PreferencePair {
             id: optional_id(&mut obj, &fields.id, &stem, line)?,
@@ -143,8 +157,19 @@ pub fn load_labelled(
         let completion = required_text(&mut obj, &fields.completion, true)?;
         let desirable = match obj.remove(&fields.label) {
             Some(Value::Bool(b)) => b,
-            None => return Err(format!("missing field `{}` (true for desirable, false for undesirable)", fields.label)),
-            Some(other) => return Err(format!("field `{}` must be true or false, found {}", fields.label, kind(&other))),
+            None => {
+                return Err(format!(
+                    "missing field `{}` (true for desirable, false for undesirable)",
+                    fields.label
+                ))
+            }
+            Some(other) => {
+                return Err(format!(
+                    "field `{}` must be true or false, found {}",
+                    fields.label,
+                    kind(&other)
+                ))
+            }
         };
         Ok(LabelledCompletion {
             id: optional_id(&mut obj, &fields.id, &stem, line)?,
@@ -195,12 +220,19 @@ fn object(text: &str) -> Result<Map<String, Value>, String> {
 }
 
 /// A string field that must be present; `allow_empty` for completions (an empty answer is text too).
-fn required_text(obj: &mut Map<String, Value>, field: &str, allow_empty: bool) -> Result<String, String> {
+fn required_text(
+    obj: &mut Map<String, Value>,
+    field: &str,
+    allow_empty: bool,
+) -> Result<String, String> {
     match obj.remove(field) {
         Some(Value::String(s)) if allow_empty || !s.trim().is_empty() => Ok(s),
         Some(Value::String(_)) => Err(format!("field `{field}` is empty")),
         None => Err(format!("missing field `{field}`")),
-        Some(other) => Err(format!("field `{field}` must be a string, found {}", kind(&other))),
+        Some(other) => Err(format!(
+            "field `{field}` must be a string, found {}",
+            kind(&other)
+        )),
     }
 }
 
@@ -208,12 +240,20 @@ fn optional_text(obj: &mut Map<String, Value>, field: &str) -> Result<Option<Str
     match obj.remove(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(format!("field `{field}` must be a string, found {}", kind(&other))),
+        Some(other) => Err(format!(
+            "field `{field}` must be a string, found {}",
+            kind(&other)
+        )),
     }
 }
 
 /// The id field (string or number) when present, else `<file stem>:<line>`.
-fn optional_id(obj: &mut Map<String, Value>, field: &str, stem: &str, line: usize) -> Result<String, String> {
+fn optional_id(
+    obj: &mut Map<String, Value>,
+    field: &str,
+    stem: &str,
+    line: usize,
+) -> Result<String, String> {
     match obj.remove(field) {
         None | Some(Value::Null) => Ok(format!("{stem}:{line}")),
         value => scalar(value, field),

@@ -32,7 +32,12 @@ impl RewardModel {
         if !dir.is_dir() {
             return Err(ModelError::MissingFolder(dir.to_path_buf()));
         }
-        let trunk = load_trunk(dir, ModelConfig::from_file(&dir.join("config.json"))?, device, kind)?;
+        let trunk = load_trunk(
+            dir,
+            ModelConfig::from_file(&dir.join("config.json"))?,
+            device,
+            kind,
+        )?;
         let head = ScalarHead::new(trunk.config.hidden_size, device);
         Ok(Self { trunk, head })
     }
@@ -45,13 +50,24 @@ impl RewardModel {
         }
         let config_path = dir.join("config.json");
         let config = ModelConfig::from_file(&config_path)?;
-        let labels = config.raw.get("num_labels").and_then(|n| n.as_u64()).or_else(|| {
-            config.raw.get("id2label").and_then(|m| m.as_object()).map(|m| m.len() as u64)
-        });
+        let labels = config
+            .raw
+            .get("num_labels")
+            .and_then(|n| n.as_u64())
+            .or_else(|| {
+                config
+                    .raw
+                    .get("id2label")
+                    .and_then(|m| m.as_object())
+                    .map(|m| m.len() as u64)
+            });
         if labels.is_some_and(|n| n != 1) {
             return Err(ModelError::Config {
                 path: config_path,
-                reason: format!("a reward model has one output, this config has num_labels = {}", labels.unwrap_or(0)),
+                reason: format!(
+                    "a reward model has one output, this config has num_labels = {}",
+                    labels.unwrap_or(0)
+                ),
             });
         }
         let trunk = load_trunk(dir, config, device, kind)?;
@@ -89,13 +105,21 @@ impl RewardModel {
                 Kind::Half => "float16",
                 _ => "float32",
             };
-            let key = if obj.contains_key("dtype") { "dtype" } else { "torch_dtype" };
+            let key = if obj.contains_key("dtype") {
+                "dtype"
+            } else {
+                "torch_dtype"
+            };
             obj.insert(key.into(), dtype.into());
         }
         let config_path = out_dir.join("config.json");
-        let text = serde_json::to_string_pretty(&raw).map_err(|e| ModelError::Invalid(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(&raw).map_err(|e| ModelError::Invalid(e.to_string()))?;
         std::fs::write(&config_path, text).map_err(|e| ModelError::io(&config_path, e))?;
-        for name in SIDE_FILES.iter().filter(|n| **n != "generation_config.json") {
+        for name in SIDE_FILES
+            .iter()
+            .filter(|n| **n != "generation_config.json")
+        {
             let src = self.trunk.source_dir.join(name);
             if src.exists() && src != out_dir.join(name) {
                 std::fs::copy(&src, out_dir.join(name)).map_err(|e| ModelError::io(&src, e))?;
@@ -128,7 +152,12 @@ impl RewardModel {
 
 /// The decoder of a model folder without an output projection: a reward model's trunk never computes
 /// vocabulary logits (and a sequence classifier's checkpoint has no `lm_head`).
-fn load_trunk(dir: &Path, config: ModelConfig, device: Device, kind: Kind) -> Result<LanguageModel> {
+fn load_trunk(
+    dir: &Path,
+    config: ModelConfig,
+    device: Device,
+    kind: Kind,
+) -> Result<LanguageModel> {
     let mut trunk_config = config.clone();
     trunk_config.tie_word_embeddings = true;
     let mut vs = nn::VarStore::new(device);
@@ -138,9 +167,18 @@ fn load_trunk(dir: &Path, config: ModelConfig, device: Device, kind: Kind) -> Re
         Kind::Float => {}
         Kind::BFloat16 => vs.bfloat16(),
         Kind::Half => vs.half(),
-        other => return Err(ModelError::Invalid(format!("unsupported model dtype {other:?}"))),
+        other => {
+            return Err(ModelError::Invalid(format!(
+                "unsupported model dtype {other:?}"
+            )))
+        }
     }
-    Ok(LanguageModel { vs, net, config, source_dir: dir.to_path_buf() })
+    Ok(LanguageModel {
+        vs,
+        net,
+        config,
+        source_dir: dir.to_path_buf(),
+    })
 }
 
 /// Whether a safetensors file holds a tensor `name`; reads only the header (8-byte length + JSON).

@@ -13,7 +13,12 @@ use rlxf_train::TrainConfig;
 use tch::{Device, Kind};
 
 fn sequences() -> Vec<Vec<u32>> {
-    vec![vec![5, 9, 40, 41, 42, 7], vec![100, 3], vec![12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22], vec![256, 8, 1]]
+    vec![
+        vec![5, 9, 40, 41, 42, 7],
+        vec![100, 3],
+        vec![12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22],
+        vec![256, 8, 1],
+    ]
 }
 
 fn scores(model: &RewardModel, seqs: &[Vec<u32>]) -> Vec<f64> {
@@ -39,16 +44,36 @@ fn save_load_round_trip_and_batched_scores_match_single_ones() {
         }
         let out = tempfile::tempdir().unwrap();
         model.save(out.path(), Kind::Float, 0).unwrap();
-        let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.path().join("config.json")).unwrap()).unwrap();
-        let class = if arch == "llama" { "LlamaForSequenceClassification" } else { "Qwen2ForSequenceClassification" };
+        let config: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.path().join("config.json")).unwrap())
+                .unwrap();
+        let class = if arch == "llama" {
+            "LlamaForSequenceClassification"
+        } else {
+            "Qwen2ForSequenceClassification"
+        };
         assert_eq!(config["architectures"][0], class);
         assert_eq!(config["num_labels"], 1);
         assert!(out.path().join("tokenizer.json").exists());
         let back = RewardModel::load(out.path(), Device::Cpu, Kind::Float).unwrap();
-        assert!(back.trunk.vs.variables().keys().all(|k| !k.starts_with("lm_head")), "{arch}: no lm_head in a reward model");
-        assert_eq!(scores(&back, &sequences()), before, "{arch}: f32 round trip is exact");
+        assert!(
+            back.trunk
+                .vs
+                .variables()
+                .keys()
+                .all(|k| !k.starts_with("lm_head")),
+            "{arch}: no lm_head in a reward model"
+        );
+        assert_eq!(
+            scores(&back, &sequences()),
+            before,
+            "{arch}: f32 round trip is exact"
+        );
         // A causal LM folder is not a reward model.
-        let err = RewardModel::load(lm.path(), Device::Cpu, Kind::Float).err().unwrap().to_string();
+        let err = RewardModel::load(lm.path(), Device::Cpu, Kind::Float)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("score.weight"), "{err}");
     }
 }
@@ -57,12 +82,36 @@ fn save_load_round_trip_and_batched_scores_match_single_ones() {
 fn transformers_scores(dir: &Path, seqs: &[Vec<u32>]) -> (String, Vec<f64>) {
     let python = rlxf_model::testing::venv_python().unwrap();
     let script = rlxf_model::testing::repo_root().join("tests/python/reward_model_reference.py");
-    let mut child = Command::new(python).arg(script).arg(dir).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(serde_json::to_string(seqs).unwrap().as_bytes()).unwrap();
+    let mut child = Command::new(python)
+        .arg(script)
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(seqs).unwrap().as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "reference script failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "reference script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    (v["class"].as_str().unwrap().to_string(), v["scores"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect())
+    (
+        v["class"].as_str().unwrap().to_string(),
+        v["scores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect(),
+    )
 }
 
 #[test]
@@ -81,8 +130,14 @@ fn transformers_reads_the_saved_reward_model_with_the_same_scores() {
         let ours = scores(&model, &sequences());
         let (class, theirs) = transformers_scores(out.path(), &sequences());
         assert!(class.ends_with("ForSequenceClassification"), "{class}");
-        assert!(close(&ours, &theirs, 1e-4), "{arch}: rlxf {ours:?} vs transformers {theirs:?}");
-        assert!(ours.iter().any(|s| s.abs() > 1e-2), "scores must not be trivially zero: {ours:?}");
+        assert!(
+            close(&ours, &theirs, 1e-4),
+            "{arch}: rlxf {ours:?} vs transformers {theirs:?}"
+        );
+        assert!(
+            ours.iter().any(|s| s.abs() > 1e-2),
+            "scores must not be trivially zero: {ours:?}"
+        );
     }
 }
 
@@ -93,29 +148,62 @@ fn reward_kind_scores_equal_a_direct_forward() {
     let model = RewardModel::from_causal_lm(lm.path(), Device::Cpu, Kind::Float).unwrap();
     let dir = tempfile::tempdir().unwrap();
     model.save(dir.path(), Kind::Float, 256).unwrap();
-    let spec: RewardSpec = toml::from_str(&format!("[[terms]]\nkind = \"reward_model\"\npath = \"{}\"\nbatch_size = 2\n", dir.path().display())).unwrap();
+    let spec: RewardSpec = toml::from_str(&format!(
+        "[[terms]]\nkind = \"reward_model\"\npath = \"{}\"\nbatch_size = 2\n",
+        dir.path().display()
+    ))
+    .unwrap();
     let reward = rlxf_train::reward_kinds::build_reward(&spec).unwrap();
-    let items = [("What is 2+3?", "5"), ("What is 2+3?", "The answer is 6."), ("Hi", ""), ("Name a colour.", "blue")];
+    let items = [
+        ("What is 2+3?", "5"),
+        ("What is 2+3?", "The answer is 6."),
+        ("Hi", ""),
+        ("Name a colour.", "blue"),
+    ];
     let inputs: Vec<ScoreInput<'_>> = items.iter().map(|(p, c)| ScoreInput::new(p, c)).collect();
-    let got: Vec<f64> = reward.score_group(&inputs).iter().map(|s| s.value).collect();
+    let got: Vec<f64> = reward
+        .score_group(&inputs)
+        .iter()
+        .map(|s| s.value)
+        .collect();
     // The same sequences by hand: template-rendered prompt, then the completion's ids.
     let tokenizer = rlxf_model::ChatTokenizer::from_dir(dir.path(), &[]).unwrap();
     let seqs: Vec<Vec<u32>> = items
         .iter()
         .map(|(p, c)| {
-            let mut ids = tokenizer.encode(&tokenizer.render_chat(&[rlxf_model::ChatMessage::new("user", p)]).unwrap()).unwrap();
+            let mut ids = tokenizer
+                .encode(
+                    &tokenizer
+                        .render_chat(&[rlxf_model::ChatMessage::new("user", p)])
+                        .unwrap(),
+                )
+                .unwrap();
             ids.extend(tokenizer.encode(c).unwrap());
             ids
         })
         .collect();
-    let direct: Vec<f64> = seqs.iter().map(|s| scores(&model, std::slice::from_ref(s))[0]).collect();
+    let direct: Vec<f64> = seqs
+        .iter()
+        .map(|s| scores(&model, std::slice::from_ref(s))[0])
+        .collect();
     assert!(close(&got, &direct, 1e-5), "{got:?} vs {direct:?}");
     assert!(got[0] != got[1]);
     // A bad path or parameter is a one-line build error.
-    let bad: RewardSpec = toml::from_str("[[terms]]\nkind = \"reward_model\"\npath = \"/nonexistent/rm\"\n").unwrap();
-    let err = rlxf_train::reward_kinds::build_reward(&bad).err().unwrap().to_string();
-    assert!(err.contains("/nonexistent/rm") && !err.contains('\n'), "{err}");
-    let bad: RewardSpec = toml::from_str(&format!("[[terms]]\nkind = \"reward_model\"\npath = \"{}\"\nbatch = 2\n", dir.path().display())).unwrap();
+    let bad: RewardSpec =
+        toml::from_str("[[terms]]\nkind = \"reward_model\"\npath = \"/nonexistent/rm\"\n").unwrap();
+    let err = rlxf_train::reward_kinds::build_reward(&bad)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("/nonexistent/rm") && !err.contains('\n'),
+        "{err}"
+    );
+    let bad: RewardSpec = toml::from_str(&format!(
+        "[[terms]]\nkind = \"reward_model\"\npath = \"{}\"\nbatch = 2\n",
+        dir.path().display()
+    ))
+    .unwrap();
     assert!(rlxf_train::reward_kinds::build_reward(&bad).is_err());
 }
 
@@ -148,7 +236,11 @@ fn reward_model_training_learns_a_ranking() {
     let config = TrainConfig::load(None, &overrides).unwrap();
     let summary = PreferenceTrainer::new(config).unwrap().train().unwrap();
     assert!(summary.held_out_items > 0);
-    assert!(summary.pairs_after.accuracy >= 0.9, "held-out ranking accuracy {:?}", summary.pairs_after);
+    assert!(
+        summary.pairs_after.accuracy >= 0.9,
+        "held-out ranking accuracy {:?}",
+        summary.pairs_after
+    );
     assert!(summary.pairs_after.loss < summary.pairs_before.loss);
     assert!(summary.task_before.is_none());
     let model = RewardModel::load(&run.join("reward_model"), Device::Cpu, Kind::Float).unwrap();

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::Args;
-use rlxf_train::preference::make_pairs::{pair_all, read_eval_samples, sample_problems, write_jsonl};
+use rlxf_train::preference::make_pairs::{
+    pair_all, read_eval_samples, sample_problems, write_jsonl,
+};
 use rlxf_train::TrainConfig;
 
 #[derive(Args)]
@@ -48,7 +50,11 @@ pub fn make_pairs(args: MakePairsArgs) -> Result<()> {
                 eprintln!("warning: {s}");
             }
             if problems.is_empty() {
-                bail!("{}: no usable sample lines ({} skipped)", path.display(), skipped.len());
+                bail!(
+                    "{}: no usable sample lines ({} skipped)",
+                    path.display(),
+                    skipped.len()
+                );
             }
             problems
         }
@@ -56,7 +62,10 @@ pub fn make_pairs(args: MakePairsArgs) -> Result<()> {
             let config = TrainConfig::load(args.config.as_deref(), &args.overrides)?;
             let start = std::time::Instant::now();
             sample_problems(&config, args.problems, args.samples, |done, total| {
-                eprintln!("sampled {done}/{total} problems ({:.0} s)", start.elapsed().as_secs_f64());
+                eprintln!(
+                    "sampled {done}/{total} problems ({:.0} s)",
+                    start.elapsed().as_secs_f64()
+                );
             })?
         }
     };

@@ -99,7 +99,10 @@ pub fn validate(config: &TrainConfig) -> Result<(), ConfigError> {
         ));
     };
     if !(0.0..1.0).contains(&p.held_out_fraction) {
-        return bad(format!("preference.held_out_fraction = {} must be in [0, 1)", p.held_out_fraction));
+        return bad(format!(
+            "preference.held_out_fraction = {} must be in [0, 1)",
+            p.held_out_fraction
+        ));
     }
     if p.epochs == 0 || p.batch_pairs == 0 || p.micro_batch_pairs == 0 {
         return bad("preference.epochs, preference.batch_pairs and preference.micro_batch_pairs must be at least 1".into());
@@ -109,27 +112,40 @@ pub fn validate(config: &TrainConfig) -> Result<(), ConfigError> {
     }
     let beta = p.beta(name);
     if !(beta > 0.0 && beta.is_finite()) {
-        return bad(format!("preference.beta = {beta} must be a positive number"));
+        return bad(format!(
+            "preference.beta = {beta} must be a positive number"
+        ));
     }
     if p.label_smoothing != 0.0 && name != "dpo" {
-        return bad(format!("preference.label_smoothing applies to dpo, not to `{name}`: remove it"));
+        return bad(format!(
+            "preference.label_smoothing applies to dpo, not to `{name}`: remove it"
+        ));
     }
     if !(0.0..0.5).contains(&p.label_smoothing) {
-        return bad(format!("preference.label_smoothing = {} must be in [0, 0.5)", p.label_smoothing));
+        return bad(format!(
+            "preference.label_smoothing = {} must be in [0, 0.5)",
+            p.label_smoothing
+        ));
     }
     if !p.simpo_gamma.is_finite() {
         return bad("preference.simpo_gamma must be a finite number".into());
     }
-    for (key, w) in [("desirable_weight", p.desirable_weight), ("undesirable_weight", p.undesirable_weight)] {
+    for (key, w) in [
+        ("desirable_weight", p.desirable_weight),
+        ("undesirable_weight", p.undesirable_weight),
+    ] {
         if !(w > 0.0 && w.is_finite()) {
             return bad(format!("preference.{key} = {w} must be a positive number"));
         }
     }
     if p.max_length < 2 {
-        return bad("preference.max_length must leave room for a prompt and a completion token".into());
+        return bad(
+            "preference.max_length must leave room for a prompt and a completion token".into(),
+        );
     }
     let o = &config.optimizer;
-    if !(o.lr > 0.0 && o.lr.is_finite()) || !(o.max_grad_norm > 0.0 && o.max_grad_norm.is_finite()) {
+    if !(o.lr > 0.0 && o.lr.is_finite()) || !(o.max_grad_norm > 0.0 && o.max_grad_norm.is_finite())
+    {
         return bad("optimizer.lr and optimizer.max_grad_norm must be positive".into());
     }
     if config.checkpoint.keep_last == 0 {
@@ -139,8 +155,13 @@ pub fn validate(config: &TrainConfig) -> Result<(), ConfigError> {
         return bad("eval.max_new_tokens must be at least 1".into());
     }
     rlxf_model::runtime::parse_device_name(&config.model.device).map_err(ConfigError::Invalid)?;
-    for (key, value) in [("model.dtype", &config.model.dtype), ("model.save_dtype", &config.model.save_dtype)] {
-        value.parse::<rlxf_model::DType>().map_err(|e| ConfigError::Invalid(format!("{key}: {e}")))?;
+    for (key, value) in [
+        ("model.dtype", &config.model.dtype),
+        ("model.save_dtype", &config.model.save_dtype),
+    ] {
+        value
+            .parse::<rlxf_model::DType>()
+            .map_err(|e| ConfigError::Invalid(format!("{key}: {e}")))?;
     }
     let path = &config.model.path;
     for file in ["config.json", "tokenizer.json"] {
@@ -151,8 +172,16 @@ pub fn validate(config: &TrainConfig) -> Result<(), ConfigError> {
             ));
         }
     }
-    config.sampling.validate().map_err(|m| ConfigError::Invalid(format!("sampling: {m}")))?;
-    crate::reward_kinds::build_reward(&config.reward).map_err(|e| ConfigError::Invalid(format!("reward: {e}")))?;
-    config.data.task.build().map_err(|e| ConfigError::Invalid(format!("data.task: {e}")))?;
+    config
+        .sampling
+        .validate()
+        .map_err(|m| ConfigError::Invalid(format!("sampling: {m}")))?;
+    crate::reward_kinds::build_reward(&config.reward)
+        .map_err(|e| ConfigError::Invalid(format!("reward: {e}")))?;
+    config
+        .data
+        .task
+        .build()
+        .map_err(|e| ConfigError::Invalid(format!("data.task: {e}")))?;
     Ok(())
 }

@@ -77,7 +77,12 @@ impl Encoding<'_> {
     }
 
     /// Completion ids, cut so prompt + completion fit; `None` when the prompt leaves no room.
-    pub fn completion(&self, prompt_len: usize, text: &str, report: &mut EncodingReport) -> Result<Option<Vec<u32>>, TrainError> {
+    pub fn completion(
+        &self,
+        prompt_len: usize,
+        text: &str,
+        report: &mut EncodingReport,
+    ) -> Result<Option<Vec<u32>>, TrainError> {
         if prompt_len >= self.max_length {
             return Ok(None);
         }
@@ -97,14 +102,24 @@ impl Encoding<'_> {
     }
 }
 
-pub fn encode_pairs(pairs: &[PreferencePair], enc: &Encoding<'_>, report: &mut EncodingReport) -> Result<Vec<EncodedPair>, TrainError> {
+pub fn encode_pairs(
+    pairs: &[PreferencePair],
+    enc: &Encoding<'_>,
+    report: &mut EncodingReport,
+) -> Result<Vec<EncodedPair>, TrainError> {
     let mut out = Vec::with_capacity(pairs.len());
     for p in pairs {
         let prompt = enc.prompt(p.system.as_deref(), &p.prompt)?;
         let chosen = enc.completion(prompt.len(), &p.chosen, report)?;
         let rejected = enc.completion(prompt.len(), &p.rejected, report)?;
         match (chosen, rejected) {
-            (Some(chosen), Some(rejected)) => out.push(EncodedPair { id: p.id.clone(), prompt, chosen, rejected, margin: p.margin }),
+            (Some(chosen), Some(rejected)) => out.push(EncodedPair {
+                id: p.id.clone(),
+                prompt,
+                chosen,
+                rejected,
+                margin: p.margin,
+            }),
             _ => report.too_long += 1,
         }
     }

@@ -89,7 +89,9 @@ impl std::fmt::Display for PairingCounts {
 
 /// Distinct completions (first occurrence kept) split into (correct, wrong), each ordered by reward
 /// (best correct first, worst wrong first; ties keep sample order).
-fn distinct_by_verdict(samples: &[ScoredSample]) -> (Vec<&ScoredSample>, Vec<&ScoredSample>, usize) {
+fn distinct_by_verdict(
+    samples: &[ScoredSample],
+) -> (Vec<&ScoredSample>, Vec<&ScoredSample>, usize) {
     let mut seen = HashSet::new();
     let mut duplicates = 0;
     let (mut correct, mut wrong) = (Vec::new(), Vec::new());
@@ -110,9 +112,14 @@ fn distinct_by_verdict(samples: &[ScoredSample]) -> (Vec<&ScoredSample>, Vec<&Sc
 /// Up to `max_pairs` pairs of one problem, each (chosen, rejected) combination at most once, taken
 /// along anti-diagonals so the pairs spread over different completions before reusing one; and up to
 /// `max_pairs` labelled examples of each kind.
-pub fn pair_problem(p: &ProblemSamples, max_pairs: usize) -> (Vec<PairRecord>, Vec<LabelledRecord>, usize) {
+pub fn pair_problem(
+    p: &ProblemSamples,
+    max_pairs: usize,
+) -> (Vec<PairRecord>, Vec<LabelledRecord>, usize) {
     let (correct, wrong, duplicates) = distinct_by_verdict(&p.samples);
-    let mut combos: Vec<(usize, usize)> = (0..correct.len()).flat_map(|c| (0..wrong.len()).map(move |w| (c, w))).collect();
+    let mut combos: Vec<(usize, usize)> = (0..correct.len())
+        .flat_map(|c| (0..wrong.len()).map(move |w| (c, w)))
+        .collect();
     combos.sort_by_key(|&(c, w)| (c + w, c));
     let pairs = combos
         .into_iter()
@@ -146,8 +153,14 @@ pub fn pair_problem(p: &ProblemSamples, max_pairs: usize) -> (Vec<PairRecord>, V
 }
 
 /// Pairs and labelled examples of every problem, with the counts.
-pub fn pair_all(problems: &[ProblemSamples], max_pairs: usize) -> (Vec<PairRecord>, Vec<LabelledRecord>, PairingCounts) {
-    let mut counts = PairingCounts { problems: problems.len(), ..PairingCounts::default() };
+pub fn pair_all(
+    problems: &[ProblemSamples],
+    max_pairs: usize,
+) -> (Vec<PairRecord>, Vec<LabelledRecord>, PairingCounts) {
+    let mut counts = PairingCounts {
+        problems: problems.len(),
+        ..PairingCounts::default()
+    };
     let (mut pairs, mut labelled) = (Vec::new(), Vec::new());
     for p in problems {
         let (pp, ll, duplicates) = pair_problem(p, max_pairs);
@@ -177,36 +190,74 @@ pub fn sample_problems(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Vec<ProblemSamples>, TrainError> {
     if problems == 0 || samples < 2 {
-        return Err(TrainError::Other("make-pairs needs --problems >= 1 and --samples >= 2 (a pair compares two completions)".into()));
+        return Err(TrainError::Other(
+            "make-pairs needs --problems >= 1 and --samples >= 2 (a pair compares two completions)"
+                .into(),
+        ));
     }
     runtime::set_threads(config.model.threads);
     runtime::check_torch_version()?;
     let device = runtime::parse_device(&config.model.device)?;
-    let kind = config.model.dtype.parse::<DType>().map_err(TrainError::Other)?.kind();
-    let reward = crate::reward_kinds::build_reward(&config.reward).map_err(|e| TrainError::Reward(e.to_string()))?;
-    let task = config.data.task.build().map_err(|e| TrainError::Other(format!("data.task: {e}")))?;
+    let kind = config
+        .model
+        .dtype
+        .parse::<DType>()
+        .map_err(TrainError::Other)?
+        .kind();
+    let reward = crate::reward_kinds::build_reward(&config.reward)
+        .map_err(|e| TrainError::Reward(e.to_string()))?;
+    let task = config
+        .data
+        .task
+        .build()
+        .map_err(|e| TrainError::Other(format!("data.task: {e}")))?;
     let model = LanguageModel::load(&config.model.path, device, kind)?;
     let tokenizer = ChatTokenizer::from_dir(&config.model.path, &model.config.eos_token_ids)?;
-    let sampler = Sampler { model: &model, tokenizer: &tokenizer, max_batch: config.model.generation_batch };
+    let sampler = Sampler {
+        model: &model,
+        tokenizer: &tokenizer,
+        max_batch: config.model.generation_batch,
+    };
     let per_call = (config.model.generation_batch / samples).max(1);
     let mut out = Vec::with_capacity(problems);
     for start in (0..problems).step_by(per_call) {
         let end = (start + per_call).min(problems);
         let prompts = (start..end)
-            .map(|i| prepare(task.problem(Split::Train, i as u64), &tokenizer, config.data.system_prompt.as_deref()))
+            .map(|i| {
+                prepare(
+                    task.problem(Split::Train, i as u64),
+                    &tokenizer,
+                    config.data.system_prompt.as_deref(),
+                )
+            })
             .collect::<Result<Vec<_>, _>>()?;
-        let groups = sample_and_score(&sampler, reward.as_ref(), prompts, samples, &config.sampling, |p, g| {
-            sample_seed(config.seed, (start + p) as u64, g as u64)
-        })?;
+        let groups = sample_and_score(
+            &sampler,
+            reward.as_ref(),
+            prompts,
+            samples,
+            &config.sampling,
+            |p, g| sample_seed(config.seed, (start + p) as u64, g as u64),
+        )?;
         for g in groups {
             let samples = g
                 .completions
                 .iter()
                 .zip(&g.scores)
-                .map(|(c, s)| ScoredSample { completion: c.text.clone(), reward: s.value, correct: is_correct(s) })
+                .map(|(c, s)| ScoredSample {
+                    completion: c.text.clone(),
+                    reward: s.value,
+                    correct: is_correct(s),
+                })
                 .collect();
             let problem = g.prompt.problem;
-            out.push(ProblemSamples { id: problem.id, system: problem.system, prompt: problem.prompt, answer: problem.answer, samples });
+            out.push(ProblemSamples {
+                id: problem.id,
+                system: problem.system,
+                prompt: problem.prompt,
+                answer: problem.answer,
+                samples,
+            });
         }
         progress(end, problems);
     }
@@ -215,7 +266,8 @@ pub fn sample_problems(
 
 /// Seed of sample `g` of problem `p`: fixed by the run seed, unrelated across neighbours.
 fn sample_seed(seed: u64, p: u64, g: u64) -> u64 {
-    let mut x = seed ^ p.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ g.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    let mut x =
+        seed ^ p.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ g.wrapping_mul(0xD1B5_4A32_D192_ED03);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^ (x >> 31)
@@ -238,10 +290,14 @@ struct EvalSampleLine {
 pub fn read_eval_samples(path: &Path) -> Result<(Vec<ProblemSamples>, Vec<Skipped>), TrainError> {
     let file = std::fs::File::open(path).map_err(|e| TrainError::io(path, e))?;
     let (lines, skipped) = read_records(std::io::BufReader::new(file), path, |text, _| {
-        let line: EvalSampleLine = serde_json::from_str(text).map_err(|e| format!("not an rlxf eval sample line ({e})"))?;
+        let line: EvalSampleLine = serde_json::from_str(text)
+            .map_err(|e| format!("not an rlxf eval sample line ({e})"))?;
         match line.prompt {
             Some(_) => Ok(line),
-            None => Err("no `prompt` field: re-run `rlxf eval` (it records the prompt of each sample)".into()),
+            None => Err(
+                "no `prompt` field: re-run `rlxf eval` (it records the prompt of each sample)"
+                    .into(),
+            ),
         }
     })
     .map_err(|e| TrainError::Other(e.to_string()))?;
@@ -249,12 +305,25 @@ pub fn read_eval_samples(path: &Path) -> Result<(Vec<ProblemSamples>, Vec<Skippe
     let mut index = std::collections::HashMap::new();
     for l in lines {
         let i = *index.entry(l.id.clone()).or_insert_with(|| {
-            out.push(ProblemSamples { id: l.id.clone(), system: None, prompt: l.prompt.clone().unwrap_or_default(), answer: None, samples: Vec::new() });
+            out.push(ProblemSamples {
+                id: l.id.clone(),
+                system: None,
+                prompt: l.prompt.clone().unwrap_or_default(),
+                answer: None,
+                samples: Vec::new(),
+            });
             out.len() - 1
         });
         // The answer field of an eval line is the extracted answer, not the reference; keep the first.
-        out[i].answer = out[i].answer.take().or(if l.correct { l.answer.clone() } else { None });
-        out[i].samples.push(ScoredSample { completion: l.completion, reward: l.reward, correct: l.correct });
+        out[i].answer = out[i]
+            .answer
+            .take()
+            .or(if l.correct { l.answer.clone() } else { None });
+        out[i].samples.push(ScoredSample {
+            completion: l.completion,
+            reward: l.reward,
+            correct: l.correct,
+        });
     }
     Ok((out, skipped))
 }
@@ -265,7 +334,8 @@ pub fn write_jsonl<T: Serialize>(path: &Path, records: &[T]) -> Result<(), Train
         std::fs::create_dir_all(parent).map_err(|e| TrainError::io(parent, e))?;
     }
     let tmp = path.with_extension("jsonl.tmp");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(|e| TrainError::io(&tmp, e))?);
+    let mut out =
+        std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(|e| TrainError::io(&tmp, e))?);
     for r in records {
         let line = serde_json::to_string(r).map_err(|e| TrainError::Other(e.to_string()))?;
         writeln!(out, "{line}").map_err(|e| TrainError::io(&tmp, e))?;
@@ -280,11 +350,21 @@ mod tests {
     use super::*;
 
     fn s(text: &str, reward: f64, correct: bool) -> ScoredSample {
-        ScoredSample { completion: text.into(), reward, correct }
+        ScoredSample {
+            completion: text.into(),
+            reward,
+            correct,
+        }
     }
 
     fn problem(samples: Vec<ScoredSample>) -> ProblemSamples {
-        ProblemSamples { id: "p1".into(), system: None, prompt: "What is 2+2?".into(), answer: Some("4".into()), samples }
+        ProblemSamples {
+            id: "p1".into(),
+            system: None,
+            prompt: "What is 2+2?".into(),
+            answer: Some("4".into()),
+            samples,
+        }
     }
 
     #[test]
@@ -299,22 +379,49 @@ mod tests {
         ]);
         let (pairs, labelled, duplicates) = pair_problem(&p, 2);
         assert_eq!(duplicates, 2);
-        let got: Vec<(&str, &str)> = pairs.iter().map(|r| (r.chosen.as_str(), r.rejected.as_str())).collect();
+        let got: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|r| (r.chosen.as_str(), r.rejected.as_str()))
+            .collect();
         // Anti-diagonal order: (c0, w0), then (c0, w1) before (c1, w0).
         assert_eq!(got, vec![("4", "5"), ("4", "3")]);
-        assert_eq!(labelled.iter().map(|l| (l.completion.as_str(), l.label)).collect::<Vec<_>>(), vec![("4", true), ("The answer is 4", true), ("5", false), ("3", false)]);
+        assert_eq!(
+            labelled
+                .iter()
+                .map(|l| (l.completion.as_str(), l.label))
+                .collect::<Vec<_>>(),
+            vec![
+                ("4", true),
+                ("The answer is 4", true),
+                ("5", false),
+                ("3", false)
+            ]
+        );
         let (all, _, _) = pair_problem(&p, 10);
         assert_eq!(all.len(), 4, "2 distinct correct x 2 distinct wrong");
-        let distinct: HashSet<(String, String)> = all.iter().map(|r| (r.chosen.clone(), r.rejected.clone())).collect();
+        let distinct: HashSet<(String, String)> = all
+            .iter()
+            .map(|r| (r.chosen.clone(), r.rejected.clone()))
+            .collect();
         assert_eq!(distinct.len(), 4);
-        assert!(all.iter().all(|r| r.chosen_reward == 1.0 && r.rejected_reward == 0.0 && r.answer.as_deref() == Some("4")));
+        assert!(all.iter().all(|r| r.chosen_reward == 1.0
+            && r.rejected_reward == 0.0
+            && r.answer.as_deref() == Some("4")));
     }
 
     #[test]
     fn best_correct_and_worst_wrong_come_first() {
-        let p = problem(vec![s("a", 0.6, true), s("b", 0.9, true), s("c", 0.4, false), s("d", -1.0, false)]);
+        let p = problem(vec![
+            s("a", 0.6, true),
+            s("b", 0.9, true),
+            s("c", 0.4, false),
+            s("d", -1.0, false),
+        ]);
         let (pairs, _, _) = pair_problem(&p, 1);
-        assert_eq!((pairs[0].chosen.as_str(), pairs[0].rejected.as_str()), ("b", "d"));
+        assert_eq!(
+            (pairs[0].chosen.as_str(), pairs[0].rejected.as_str()),
+            ("b", "d")
+        );
     }
 
     #[test]
@@ -328,8 +435,21 @@ mod tests {
         let (pairs, labelled, counts) = pair_all(&problems, 2);
         assert_eq!(pairs.len(), 1);
         assert_eq!(labelled.len(), 5);
-        assert_eq!(counts, PairingCounts { problems: 4, with_both: 1, only_correct: 1, only_wrong: 1, pairs: 1, labelled: 5, duplicates: 0 });
-        assert!(counts.to_string().starts_with("4 problems: 1 with correct and wrong"));
+        assert_eq!(
+            counts,
+            PairingCounts {
+                problems: 4,
+                with_both: 1,
+                only_correct: 1,
+                only_wrong: 1,
+                pairs: 1,
+                labelled: 5,
+                duplicates: 0
+            }
+        );
+        assert!(counts
+            .to_string()
+            .starts_with("4 problems: 1 with correct and wrong"));
     }
 
     #[test]
@@ -348,12 +468,24 @@ mod tests {
         )
         .unwrap();
         let (problems, skipped) = read_eval_samples(&path).unwrap();
-        assert_eq!(problems.iter().map(|p| (p.id.as_str(), p.samples.len())).collect::<Vec<_>>(), vec![("a", 2), ("b", 1)]);
+        assert_eq!(
+            problems
+                .iter()
+                .map(|p| (p.id.as_str(), p.samples.len()))
+                .collect::<Vec<_>>(),
+            vec![("a", 2), ("b", 1)]
+        );
         assert_eq!(problems[0].prompt, "1+1?");
-        assert_eq!(skipped.iter().map(|s| s.line).collect::<Vec<_>>(), vec![4, 5]);
+        assert_eq!(
+            skipped.iter().map(|s| s.line).collect::<Vec<_>>(),
+            vec![4, 5]
+        );
         assert!(skipped[0].reason.contains("no `prompt`"));
         let (pairs, _, _) = pair_all(&problems, 2);
         assert_eq!(pairs.len(), 1);
-        assert_eq!((pairs[0].chosen.as_str(), pairs[0].rejected.as_str()), ("2", "3"));
+        assert_eq!(
+            (pairs[0].chosen.as_str(), pairs[0].rejected.as_str()),
+            ("2", "3")
+        );
     }
 }

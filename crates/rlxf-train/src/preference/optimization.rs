@@ -18,11 +18,19 @@ pub struct Optimizers {
 
 impl Optimizers {
     pub fn new(learner: &Learner, o: &OptimizerSection) -> Self {
-        let settings = AdamWSettings { beta1: o.beta1, beta2: o.beta2, eps: o.eps, weight_decay: o.weight_decay };
+        let settings = AdamWSettings {
+            beta1: o.beta1,
+            beta2: o.beta2,
+            eps: o.eps,
+            weight_decay: o.weight_decay,
+        };
         let parts = match learner {
             Learner::Policy { policy, .. } => vec![("", AdamW::new(&policy.vs, settings, o.lr))],
             Learner::RewardModel(m) => {
-                vec![("", AdamW::new(&m.trunk.vs, settings, o.lr)), ("head", AdamW::new(&m.head.vs, settings, o.lr))]
+                vec![
+                    ("", AdamW::new(&m.trunk.vs, settings, o.lr)),
+                    ("head", AdamW::new(&m.head.vs, settings, o.lr)),
+                ]
             }
         };
         Self { parts }
@@ -81,7 +89,11 @@ pub fn clip_joint_grad_norm(stores: &[&nn::VarStore], max_norm: f64) -> f64 {
             .map(|v| v.grad())
             .filter(|g| g.defined())
             .collect();
-        let total: f64 = grads.iter().map(|g| g.square().sum(Kind::Double).double_value(&[])).sum::<f64>().sqrt();
+        let total: f64 = grads
+            .iter()
+            .map(|g| g.square().sum(Kind::Double).double_value(&[]))
+            .sum::<f64>()
+            .sqrt();
         if total.is_finite() && total > max_norm {
             let scale = max_norm / (total + 1e-6);
             for g in &grads {

@@ -46,10 +46,23 @@ pub struct PairAccuracy {
 /// Means of a tally: (loss, accuracy, chosen reward, rejected reward, margin).
 pub fn means(t: &Tally, kto: bool) -> (f64, f64, f64, f64, f64) {
     let n = t.items.max(1) as f64;
-    let (chosen_n, rejected_n) = if kto { (t.desirable.max(1) as f64, (t.items - t.desirable).max(1) as f64) } else { (n, n) };
+    let (chosen_n, rejected_n) = if kto {
+        (
+            t.desirable.max(1) as f64,
+            (t.items - t.desirable).max(1) as f64,
+        )
+    } else {
+        (n, n)
+    };
     let chosen = t.chosen_reward_sum / chosen_n;
     let rejected = t.rejected_reward_sum / rejected_n;
-    (t.loss_sum / n, t.correct as f64 / n, chosen, rejected, chosen - rejected)
+    (
+        t.loss_sum / n,
+        t.correct as f64 / n,
+        chosen,
+        rejected,
+        chosen - rejected,
+    )
 }
 
 pub fn accuracy_of(t: &Tally, kto: bool, policy_pairs: bool) -> PairAccuracy {
@@ -57,7 +70,8 @@ pub fn accuracy_of(t: &Tally, kto: bool, policy_pairs: bool) -> PairAccuracy {
     PairAccuracy {
         items: t.items,
         accuracy,
-        policy_accuracy: policy_pairs.then(|| t.policy_prefers_chosen as f64 / t.items.max(1) as f64),
+        policy_accuracy: policy_pairs
+            .then(|| t.policy_prefers_chosen as f64 / t.items.max(1) as f64),
         margin_mean: margin,
         loss,
     }

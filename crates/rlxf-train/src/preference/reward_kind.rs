@@ -54,11 +54,17 @@ impl RewardModelScorer {
         if params.batch_size == 0 {
             return Err("reward_model: batch_size must be at least 1".into());
         }
-        let device = runtime::parse_device(&params.device).map_err(|e| format!("reward_model: {e}"))?;
-        let model = RewardModel::load(&params.path, device, tch::Kind::Float).map_err(|e| format!("reward_model: {e}"))?;
-        let tokenizer =
-            ChatTokenizer::from_dir(&params.path, &model.trunk.config.eos_token_ids).map_err(|e| format!("reward_model: {e}"))?;
-        Ok(Self { model: Mutex::new(model), tokenizer, params })
+        let device =
+            runtime::parse_device(&params.device).map_err(|e| format!("reward_model: {e}"))?;
+        let model = RewardModel::load(&params.path, device, tch::Kind::Float)
+            .map_err(|e| format!("reward_model: {e}"))?;
+        let tokenizer = ChatTokenizer::from_dir(&params.path, &model.trunk.config.eos_token_ids)
+            .map_err(|e| format!("reward_model: {e}"))?;
+        Ok(Self {
+            model: Mutex::new(model),
+            tokenizer,
+            params,
+        })
     }
 
     /// Token ids the model scores: the chat-rendered prompt, then the completion text.
@@ -68,21 +74,39 @@ impl RewardModelScorer {
             messages.push(ChatMessage::new("system", system));
         }
         messages.push(ChatMessage::new("user", prompt));
-        let text = self.tokenizer.render_chat(&messages).map_err(|e| e.to_string())?;
+        let text = self
+            .tokenizer
+            .render_chat(&messages)
+            .map_err(|e| e.to_string())?;
         let mut ids = self.tokenizer.encode(&text).map_err(|e| e.to_string())?;
-        ids.extend(self.tokenizer.encode(completion).map_err(|e| e.to_string())?);
+        ids.extend(
+            self.tokenizer
+                .encode(completion)
+                .map_err(|e| e.to_string())?,
+        );
         Ok(ids)
     }
 
     /// Scores of (prompt, completion) pairs, in order.
     pub fn scores(&self, items: &[(&str, &str)]) -> Result<Vec<f64>, String> {
-        let sequences = items.iter().map(|(p, c)| self.sequence(p, c)).collect::<Result<Vec<_>, _>>()?;
-        let model = self.model.lock().map_err(|_| "reward_model: a previous scoring call panicked".to_string())?;
+        let sequences = items
+            .iter()
+            .map(|(p, c)| self.sequence(p, c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let model = self
+            .model
+            .lock()
+            .map_err(|_| "reward_model: a previous scoring call panicked".to_string())?;
         let mut out = Vec::with_capacity(items.len());
         for chunk in sequences.chunks(self.params.batch_size) {
             let refs: Vec<&[u32]> = chunk.iter().map(Vec::as_slice).collect();
             let scores = tch::no_grad(|| model.score(&refs, self.tokenizer.pad_id()));
-            let values = Vec::<f64>::try_from(&scores.to_kind(tch::Kind::Double).to_device(tch::Device::Cpu)).map_err(|e| e.to_string())?;
+            let values = Vec::<f64>::try_from(
+                &scores
+                    .to_kind(tch::Kind::Double)
+                    .to_device(tch::Device::Cpu),
+            )
+            .map_err(|e| e.to_string())?;
             out.extend(values);
         }
         Ok(out)
@@ -101,8 +125,14 @@ impl Reward for RewardModelScorer {
             Err(reason) => {
                 // The Reward trait has no error channel: score 0 and say so loudly, once per group.
                 tracing::error!(%reason, "reward_model could not score a group");
-                eprintln!("error: reward_model could not score {} completions ({reason}); they get 0", group.len());
-                group.iter().map(|_| Score::scalar(0.0).with_component("reward_model_error", 1.0)).collect()
+                eprintln!(
+                    "error: reward_model could not score {} completions ({reason}); they get 0",
+                    group.len()
+                );
+                group
+                    .iter()
+                    .map(|_| Score::scalar(0.0).with_component("reward_model_error", 1.0))
+                    .collect()
             }
         }
     }

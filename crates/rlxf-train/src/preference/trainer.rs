@@ -20,8 +20,13 @@ use crate::evaluation::{evaluate, EvalResult};
 use crate::run_dir::RunDir;
 
 use super::config::PreferenceSection;
-use super::data::{encode_examples, encode_pairs, EncodedExample, EncodedPair, Encoding, EncodingReport, PreferenceSet};
-use super::objective::{example_micro_batch, pair_micro_batch, Learner, PreferenceObjective, Tally};
+use super::data::{
+    encode_examples, encode_pairs, EncodedExample, EncodedPair, Encoding, EncodingReport,
+    PreferenceSet,
+};
+use super::objective::{
+    example_micro_batch, pair_micro_batch, Learner, PreferenceObjective, Tally,
+};
 use super::optimization::{clip_joint_grad_norm, var_stores, Optimizers};
 use super::report::{accuracy_of, means, PairAccuracy, PreferenceStepMetrics, PreferenceSummary};
 
@@ -60,19 +65,38 @@ impl PreferenceTrainer {
     /// Continues a preference run from its newest intact checkpoint (see `Trainer::resume`).
     pub fn resume(run_dir: &Path, overrides: &[String]) -> Result<Self, TrainError> {
         let mut all = overrides.to_vec();
-        all.push(format!("run_dir={}", toml::Value::String(run_dir.display().to_string())));
+        all.push(format!(
+            "run_dir={}",
+            toml::Value::String(run_dir.display().to_string())
+        ));
         let config = TrainConfig::load(Some(&run_dir.join("config.toml")), &all)?;
         let store = CheckpointStore::new(run_dir, config.checkpoint.keep_last);
         let checkpoint = store.latest_valid()?.ok_or_else(|| {
-            TrainError::Checkpoint(format!("{} has no intact checkpoint to resume from", run_dir.display()))
+            TrainError::Checkpoint(format!(
+                "{} has no intact checkpoint to resume from",
+                run_dir.display()
+            ))
         })?;
         if checksum::sha256_text(&config.to_toml()) != checkpoint.state.config_sha256 {
             eprintln!("warning: the resolved config differs from the one the run started with (--set overrides); the continuation will differ from an uninterrupted run");
         }
-        let run = RunDir::reopen(run_dir, checkpoint.state.metrics_lines, checkpoint.state.samples_lines)?;
-        let mut trainer = Self::build(config, run, Some((checkpoint.path.clone(), checkpoint.state.clone())))?;
+        let run = RunDir::reopen(
+            run_dir,
+            checkpoint.state.metrics_lines,
+            checkpoint.state.samples_lines,
+        )?;
+        let mut trainer = Self::build(
+            config,
+            run,
+            Some((checkpoint.path.clone(), checkpoint.state.clone())),
+        )?;
         trainer.optimizers.load(&checkpoint.path)?;
-        eprintln!("resuming {} from step {} ({})", run_dir.display(), checkpoint.state.step, checkpoint.path.display());
+        eprintln!(
+            "resuming {} from step {} ({})",
+            run_dir.display(),
+            checkpoint.state.step,
+            checkpoint.path.display()
+        );
         Ok(trainer)
     }
 
@@ -86,17 +110,34 @@ impl PreferenceTrainer {
         &self.run.path
     }
 
-    fn build(config: TrainConfig, run: RunDir, resume: Option<(PathBuf, TrainerState)>) -> Result<Self, TrainError> {
+    fn build(
+        config: TrainConfig,
+        run: RunDir,
+        resume: Option<(PathBuf, TrainerState)>,
+    ) -> Result<Self, TrainError> {
         let name = config.algorithm.name.clone();
-        let section = config.preference.clone().ok_or_else(|| ConfigError::Invalid(format!("algorithm.name = \"{name}\" needs a [preference] section")))?;
-        let objective = PreferenceObjective::from_recipe(&name, &section)
-            .ok_or_else(|| ConfigError::Invalid(format!("algorithm.name = `{name}` is not a preference objective")))?;
+        let section = config.preference.clone().ok_or_else(|| {
+            ConfigError::Invalid(format!(
+                "algorithm.name = \"{name}\" needs a [preference] section"
+            ))
+        })?;
+        let objective = PreferenceObjective::from_recipe(&name, &section).ok_or_else(|| {
+            ConfigError::Invalid(format!(
+                "algorithm.name = `{name}` is not a preference objective"
+            ))
+        })?;
         let threads = runtime::set_threads(config.model.threads);
         let torch_version = runtime::check_torch_version()?;
         let device = runtime::parse_device(&config.model.device)?;
-        let kind = config.model.dtype.parse::<DType>().map_err(TrainError::Other)?.kind();
+        let kind = config
+            .model
+            .dtype
+            .parse::<DType>()
+            .map_err(TrainError::Other)?
+            .kind();
         tch::manual_seed(config.seed as i64);
-        let model_config = rlxf_model::ModelConfig::from_file(&config.model.path.join("config.json"))?;
+        let model_config =
+            rlxf_model::ModelConfig::from_file(&config.model.path.join("config.json"))?;
         let tokenizer = ChatTokenizer::from_dir(&config.model.path, &model_config.eos_token_ids)?;
         let encoding = Encoding {
             tokenizer: &tokenizer,
@@ -105,8 +146,13 @@ impl PreferenceTrainer {
             max_length: section.max_length,
         };
         let (train, held_out, skipped_lines, report) = load_data(&section, &objective, &encoding)?;
-        let reward = crate::reward_kinds::build_reward(&config.reward).map_err(|e| TrainError::Reward(e.to_string()))?;
-        let task = config.data.task.build().map_err(|e| TrainError::Other(format!("data.task: {e}")))?;
+        let reward = crate::reward_kinds::build_reward(&config.reward)
+            .map_err(|e| TrainError::Reward(e.to_string()))?;
+        let task = config
+            .data
+            .task
+            .build()
+            .map_err(|e| TrainError::Other(format!("data.task: {e}")))?;
         let start = resume.as_ref().map(|(path, _)| path);
         let learner = if objective == PreferenceObjective::BradleyTerry {
             Learner::RewardModel(match start {
@@ -118,7 +164,11 @@ impl PreferenceTrainer {
             let policy = LanguageModel::load(&policy_dir, device, kind)?;
             // The reference is the run's starting model, also when resuming from a checkpoint.
             let reference = if objective.needs_reference() {
-                let path = config.model.reference_path.as_ref().unwrap_or(&config.model.path);
+                let path = config
+                    .model
+                    .reference_path
+                    .as_ref()
+                    .unwrap_or(&config.model.path);
                 let mut r = LanguageModel::load(path, device, kind)?;
                 r.freeze();
                 Some(r)
@@ -186,7 +236,9 @@ impl PreferenceTrainer {
         let per_epoch = self.steps_per_epoch();
         let epoch = (step - 1) / per_epoch;
         let mut order: Vec<usize> = (0..self.train.len()).collect();
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
+            self.config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        );
         order.shuffle(&mut rng);
         let start = ((step - 1) % per_epoch) * self.section.batch_pairs;
         let end = (start + self.section.batch_pairs).min(order.len());
@@ -195,7 +247,12 @@ impl PreferenceTrainer {
 
     /// Runs `indices` of `set` through the objective in micro-batches; with `train`, accumulates the
     /// gradient of the batch mean loss.
-    fn run_items(&self, set: &PreferenceSet, indices: &[usize], train: bool) -> Result<Tally, TrainError> {
+    fn run_items(
+        &self,
+        set: &PreferenceSet,
+        indices: &[usize],
+        train: bool,
+    ) -> Result<Tally, TrainError> {
         let pad = self.tokenizer.pad_id();
         let mut total = Tally::default();
         let n = indices.len() as f64;
@@ -210,7 +267,9 @@ impl PreferenceTrainer {
                     let items: Vec<&EncodedExample> = chunk.iter().map(|&i| &examples[i]).collect();
                     example_micro_batch(&self.learner, loss, &items, pad, scale)?
                 }
-                (PreferenceSet::Examples(_), _) => return Err(TrainError::Other("labelled examples train kto only".into())),
+                (PreferenceSet::Examples(_), _) => {
+                    return Err(TrainError::Other("labelled examples train kto only".into()))
+                }
             };
             total.add(&tally);
         }
@@ -221,18 +280,29 @@ impl PreferenceTrainer {
     pub fn evaluate_pairs(&self) -> Result<PairAccuracy, TrainError> {
         let indices: Vec<usize> = (0..self.held_out.len()).collect();
         let tally = tch::no_grad(|| self.run_items(&self.held_out, &indices, false))?;
-        let policy_pairs = matches!(self.learner, Learner::Policy { .. }) && !self.objective.uses_examples();
-        Ok(accuracy_of(&tally, self.objective.uses_examples(), policy_pairs))
+        let policy_pairs =
+            matches!(self.learner, Learner::Policy { .. }) && !self.objective.uses_examples();
+        Ok(accuracy_of(
+            &tally,
+            self.objective.uses_examples(),
+            policy_pairs,
+        ))
     }
 
     /// Greedy held-out accuracy on the recipe's task, for policies (`None` for a reward model or
     /// with eval.held_out = 0).
     fn evaluate_task(&self, label: &str) -> Result<Option<EvalResult>, TrainError> {
-        let Learner::Policy { policy, .. } = &self.learner else { return Ok(None) };
+        let Learner::Policy { policy, .. } = &self.learner else {
+            return Ok(None);
+        };
         if self.config.eval.held_out == 0 {
             return Ok(None);
         }
-        let sampler = Sampler { model: policy, tokenizer: &self.tokenizer, max_batch: self.config.model.generation_batch };
+        let sampler = Sampler {
+            model: policy,
+            tokenizer: &self.tokenizer,
+            max_batch: self.config.model.generation_batch,
+        };
         let result = evaluate(
             &sampler,
             &self.tokenizer,
@@ -242,7 +312,8 @@ impl PreferenceTrainer {
             self.config.eval.held_out,
             self.config.eval.max_new_tokens,
         )?;
-        self.run.write_jsonl(&format!("eval_{label}.jsonl"), &result.samples)?;
+        self.run
+            .write_jsonl(&format!("eval_{label}.jsonl"), &result.samples)?;
         Ok(Some(result))
     }
 
@@ -255,17 +326,27 @@ impl PreferenceTrainer {
             Some(state) => {
                 let path = self.run.path.join(PAIRS_BEFORE);
                 let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
-                let pairs: PairAccuracy = serde_json::from_str(&text).map_err(|e| TrainError::Checkpoint(format!("{}: {e}", path.display())))?;
+                let pairs: PairAccuracy = serde_json::from_str(&text)
+                    .map_err(|e| TrainError::Checkpoint(format!("{}: {e}", path.display())))?;
                 let task = (state.before.problems > 0).then_some(state.before);
                 (state.step + 1, task, pairs, state.train_seconds)
             }
             None => {
                 let pairs = self.evaluate_pairs()?;
                 self.run.write_json(PAIRS_BEFORE, &pairs)?;
-                eprintln!("held-out preference accuracy before: {:.1}% ({} items)", 100.0 * pairs.accuracy, pairs.items);
+                eprintln!(
+                    "held-out preference accuracy before: {:.1}% ({} items)",
+                    100.0 * pairs.accuracy,
+                    pairs.items
+                );
                 let task = self.evaluate_task("before")?;
                 if let Some(t) = &task {
-                    eprintln!("held-out task accuracy before: {:.1}% ({} problems, {:.0} s)", 100.0 * t.accuracy, t.problems, t.seconds);
+                    eprintln!(
+                        "held-out task accuracy before: {:.1}% ({} problems, {:.0} s)",
+                        100.0 * t.accuracy,
+                        t.problems,
+                        t.seconds
+                    );
                 }
                 (1, task, pairs, 0.0)
             }
@@ -276,7 +357,11 @@ impl PreferenceTrainer {
             self.run.log_metrics(&metrics)?;
             eprintln!(
                 "step {step}/{steps} loss {:.4} acc {:.3} margin {:.3} grad {:.3} ({:.1} s)",
-                metrics.loss, metrics.reward_accuracy, metrics.margin_mean, metrics.grad_norm, metrics.step_seconds
+                metrics.loss,
+                metrics.reward_accuracy,
+                metrics.margin_mean,
+                metrics.grad_norm,
+                metrics.step_seconds
             );
             let train_seconds = seconds_before + train_start.elapsed().as_secs_f64();
             let interrupted = self.stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst));
@@ -284,7 +369,11 @@ impl PreferenceTrainer {
             if interrupted || (every > 0 && step % every == 0 && step < steps) {
                 let checkpoint = self.save_checkpoint(step, task_before.as_ref(), train_seconds)?;
                 if interrupted {
-                    return Err(TrainError::Interrupted { step, checkpoint, run_dir: self.run.path.clone() });
+                    return Err(TrainError::Interrupted {
+                        step,
+                        checkpoint,
+                        run_dir: self.run.path.clone(),
+                    });
                 }
             }
         }
@@ -342,7 +431,10 @@ impl PreferenceTrainer {
         self.optimizers.set_lr(lr);
         self.optimizers.zero_grad();
         let tally = self.run_items(&self.train, &indices, true)?;
-        let grad_norm = clip_joint_grad_norm(&var_stores(&self.learner), self.config.optimizer.max_grad_norm);
+        let grad_norm = clip_joint_grad_norm(
+            &var_stores(&self.learner),
+            self.config.optimizer.max_grad_norm,
+        );
         self.optimizers.step();
         self.optimizers.zero_grad();
         let kto = self.objective.uses_examples();
@@ -364,7 +456,13 @@ impl PreferenceTrainer {
     }
 
     fn save_kind(&self) -> Result<tch::Kind, TrainError> {
-        Ok(self.config.model.save_dtype.parse::<DType>().map_err(TrainError::Other)?.kind())
+        Ok(self
+            .config
+            .model
+            .save_dtype
+            .parse::<DType>()
+            .map_err(TrainError::Other)?
+            .kind())
     }
 
     /// The policy as `final/` or the reward model as `reward_model/`, in `model.save_dtype`.
@@ -385,7 +483,12 @@ impl PreferenceTrainer {
     }
 
     /// The learner in its training dtype (exact reload), the optimizer moments and the step.
-    fn save_checkpoint(&self, step: usize, task_before: Option<&EvalResult>, train_seconds: f64) -> Result<PathBuf, TrainError> {
+    fn save_checkpoint(
+        &self,
+        step: usize,
+        task_before: Option<&EvalResult>,
+        train_seconds: f64,
+    ) -> Result<PathBuf, TrainError> {
         let state = TrainerState {
             step,
             seed: self.config.seed,
@@ -406,8 +509,14 @@ impl PreferenceTrainer {
         };
         self.checkpoints.save(&state, |dir| {
             match &self.learner {
-                Learner::Policy { policy, .. } => policy.save(&dir.join("policy"), policy.kind())?,
-                Learner::RewardModel(model) => model.save(&dir.join(REWARD_MODEL_DIR), model.trunk.kind(), self.tokenizer.pad_id())?,
+                Learner::Policy { policy, .. } => {
+                    policy.save(&dir.join("policy"), policy.kind())?
+                }
+                Learner::RewardModel(model) => model.save(
+                    &dir.join(REWARD_MODEL_DIR),
+                    model.trunk.kind(),
+                    self.tokenizer.pad_id(),
+                )?,
             }
             self.optimizers.save(dir)
         })
@@ -421,30 +530,66 @@ fn load_data(
     encoding: &Encoding<'_>,
 ) -> Result<(PreferenceSet, PreferenceSet, usize, EncodingReport), TrainError> {
     let path = &section.data;
-    let what = if objective.uses_examples() { "{prompt, completion, label} examples" } else { "{prompt, chosen, rejected} pairs" };
-    let fail = |m: String| TrainError::Config(ConfigError::Invalid(format!("preference.data {}: {m}", path.display())));
+    let what = if objective.uses_examples() {
+        "{prompt, completion, label} examples"
+    } else {
+        "{prompt, chosen, rejected} pairs"
+    };
+    let fail = |m: String| {
+        TrainError::Config(ConfigError::Invalid(format!(
+            "preference.data {}: {m}",
+            path.display()
+        )))
+    };
     let mut report = EncodingReport::default();
     let (loaded, skipped) = if objective.uses_examples() {
-        let l = rlxf_data::load_labelled(path, &section.kto_fields).map_err(|e| fail(e.to_string()))?;
+        let l =
+            rlxf_data::load_labelled(path, &section.kto_fields).map_err(|e| fail(e.to_string()))?;
         let (train, held) = rlxf_data::split_held_out(l.records, section.held_out_fraction);
-        let (train, held) = (encode_examples(&train, encoding, &mut report)?, encode_examples(&held, encoding, &mut report)?);
-        ((PreferenceSet::Examples(train), PreferenceSet::Examples(held)), l.skipped)
+        let (train, held) = (
+            encode_examples(&train, encoding, &mut report)?,
+            encode_examples(&held, encoding, &mut report)?,
+        );
+        (
+            (
+                PreferenceSet::Examples(train),
+                PreferenceSet::Examples(held),
+            ),
+            l.skipped,
+        )
     } else {
-        let l = rlxf_data::load_pairs(path, &section.pair_fields).map_err(|e| fail(e.to_string()))?;
+        let l =
+            rlxf_data::load_pairs(path, &section.pair_fields).map_err(|e| fail(e.to_string()))?;
         let (train, held) = rlxf_data::split_held_out(l.records, section.held_out_fraction);
-        let (train, held) = (encode_pairs(&train, encoding, &mut report)?, encode_pairs(&held, encoding, &mut report)?);
-        ((PreferenceSet::Pairs(train), PreferenceSet::Pairs(held)), l.skipped)
+        let (train, held) = (
+            encode_pairs(&train, encoding, &mut report)?,
+            encode_pairs(&held, encoding, &mut report)?,
+        );
+        (
+            (PreferenceSet::Pairs(train), PreferenceSet::Pairs(held)),
+            l.skipped,
+        )
     };
     for s in &skipped {
         eprintln!("warning: {s}");
     }
     let (train, held_out) = loaded;
     if train.is_empty() && held_out.is_empty() {
-        let first = skipped.first().map(|s| format!("; first bad line: {s}")).unwrap_or_default();
-        return Err(fail(format!("no usable {what} ({} lines skipped, {} too long for preference.max_length){first}", skipped.len(), report.too_long)));
+        let first = skipped
+            .first()
+            .map(|s| format!("; first bad line: {s}"))
+            .unwrap_or_default();
+        return Err(fail(format!(
+            "no usable {what} ({} lines skipped, {} too long for preference.max_length){first}",
+            skipped.len(),
+            report.too_long
+        )));
     }
     if train.is_empty() {
-        return Err(fail(format!("all {} items fell in the held-out split: lower preference.held_out_fraction", held_out.len())));
+        return Err(fail(format!(
+            "all {} items fell in the held-out split: lower preference.held_out_fraction",
+            held_out.len()
+        )));
     }
     if objective.uses_examples() && train.len() < 2 {
         return Err(fail("kto needs at least 2 training examples (its reference point pairs each prompt with another example's completion)".into()));
