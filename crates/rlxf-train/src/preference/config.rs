@@ -144,8 +144,7 @@ pub fn validate(config: &TrainConfig) -> Result<(), ConfigError> {
         );
     }
     let o = &config.optimizer;
-    if !(o.lr > 0.0 && o.lr.is_finite()) || !(o.max_grad_norm > 0.0 && o.max_grad_norm.is_finite())
-    {
+    if !(o.lr > 0.0 && o.lr.is_finite() && o.max_grad_norm > 0.0 && o.max_grad_norm.is_finite()) {
         return bad("optimizer.lr and optimizer.max_grad_norm must be positive".into());
     }
     if config.checkpoint.keep_last == 0 {

@@ -78,7 +78,7 @@ pub enum Learner {
         policy: LanguageModel,
         reference: Option<LanguageModel>,
     },
-    RewardModel(RewardModel),
+    RewardModel(Box<RewardModel>),
 }
 
 /// Sums over the items of one or more micro-batches.
