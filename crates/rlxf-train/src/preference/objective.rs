@@ -73,12 +73,14 @@ impl PreferenceObjective {
 }
 
 /// What is trained: a policy (with its frozen reference when the objective needs one) or a reward model.
+// One learner lives per run, so the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Learner {
     Policy {
         policy: LanguageModel,
         reference: Option<LanguageModel>,
     },
-    RewardModel(Box<RewardModel>),
+    RewardModel(RewardModel),
 }
 
 /// Sums over the items of one or more micro-batches.

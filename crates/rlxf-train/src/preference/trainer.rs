@@ -155,10 +155,10 @@ impl PreferenceTrainer {
             .map_err(|e| TrainError::Other(format!("data.task: {e}")))?;
         let start = resume.as_ref().map(|(path, _)| path);
         let learner = if objective == PreferenceObjective::BradleyTerry {
-            Learner::RewardModel(Box::new(match start {
+            Learner::RewardModel(match start {
                 Some(path) => RewardModel::load(&path.join(REWARD_MODEL_DIR), device, kind)?,
                 None => RewardModel::from_causal_lm(&config.model.path, device, kind)?,
-            }))
+            })
         } else {
             let policy_dir = start.map_or_else(|| config.model.path.clone(), |p| p.join("policy"));
             let policy = LanguageModel::load(&policy_dir, device, kind)?;
