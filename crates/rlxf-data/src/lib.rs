@@ -7,6 +7,7 @@
 //! - [`load_problems`]: data sets from JSON Lines files (optionally gzipped) or Parquet files and
 //!   folders of shards ([`jsonl`], [`parquet_file`]), mapped by a [`FieldMap`], reporting every
 //!   skipped record.
+//! - [`preference`]: preference pairs and KTO examples, with a held-out split by prompt hash.
 //! - [`template`]: prompt templates that turn a row into the user message.
 
 pub mod data_files;
@@ -16,6 +17,7 @@ mod generator;
 pub mod generators;
 pub mod jsonl;
 pub mod parquet_file;
+pub mod preference;
 pub mod records;
 mod spec;
 pub mod split;
@@ -25,8 +27,12 @@ pub use data_files::{load_problems, DataFormat};
 pub use dataset_task::{DatasetConfig, DatasetCounts, DatasetTask};
 pub use error::DataError;
 pub use generator::{TaskGenerator, DEFAULT_INSTRUCTION};
-pub use jsonl::{load_jsonl, read_jsonl};
+pub use jsonl::{load_jsonl, read_jsonl, read_records};
 pub use parquet_file::load_parquet;
+pub use preference::{
+    load_labelled, load_pairs, split_held_out, LabelledCompletion, LabelledFields, LoadedRecords, PairFields,
+    PreferencePair,
+};
 pub use records::{FieldMap, Loaded, RecordUnit, Skipped};
 pub use spec::TaskSpec;
 pub use split::Split;

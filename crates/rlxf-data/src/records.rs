@@ -108,7 +108,7 @@ impl FieldMap {
             None => None,
         };
         let id = match &self.id {
-            Some(f) => id_text(obj.remove(f), f)?,
+            Some(f) => scalar(obj.remove(f), f)?,
             None => default_id,
         };
         let system = match &self.system {
@@ -198,7 +198,7 @@ fn answer_text(v: Option<Value>, field: &str) -> Result<String, String> {
     }
 }
 
-fn id_text(v: Option<Value>, field: &str) -> Result<String, String> {
+pub(crate) fn scalar(v: Option<Value>, field: &str) -> Result<String, String> {
     match v {
         Some(Value::String(s)) => Ok(s),
         Some(Value::Number(n)) => Ok(n.to_string()),

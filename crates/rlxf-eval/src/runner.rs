@@ -43,6 +43,8 @@ pub struct EvalSettings {
 pub struct SampleRecord {
     pub id: String,
     pub sample: usize,
+    /// The user message (so `rlxf make-pairs --from` can pair samples without the suite).
+    pub prompt: String,
     pub completion: String,
     pub reward: f64,
     pub correct: bool,
@@ -123,6 +125,7 @@ fn reduce(suite: &EvalSuite, group: &ScoredGroup) -> (ProblemMetrics, Vec<Sample
         .map(|(i, ((c, s), answer))| SampleRecord {
             id: problem.id.clone(),
             sample: i,
+            prompt: problem.prompt.clone(),
             completion: c.text.clone(),
             reward: s.value,
             correct: is_correct(s),

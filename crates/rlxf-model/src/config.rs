@@ -14,12 +14,14 @@ pub enum Architecture {
 }
 
 impl Architecture {
-    const SUPPORTED: &'static str = "LlamaForCausalLM, Qwen2ForCausalLM";
+    const SUPPORTED: &'static str =
+        "LlamaForCausalLM, Qwen2ForCausalLM (and their *ForSequenceClassification reward models)";
 
     fn from_hf_name(name: &str) -> Option<Self> {
         match name {
-            "LlamaForCausalLM" => Some(Self::Llama),
-            "Qwen2ForCausalLM" => Some(Self::Qwen2),
+            // A reward model's trunk is the same decoder (rlxf_model::reward_model).
+            "LlamaForCausalLM" | "LlamaForSequenceClassification" => Some(Self::Llama),
+            "Qwen2ForCausalLM" | "Qwen2ForSequenceClassification" => Some(Self::Qwen2),
             _ => None,
         }
     }

@@ -12,7 +12,7 @@ use crate::mask::{causal_mask, positions_from_valid};
 use crate::weights;
 
 /// Files copied verbatim when a checkpoint is saved, so the output folder is a complete HF model.
-const SIDE_FILES: &[&str] =
+pub(crate) const SIDE_FILES: &[&str] =
     &["tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json", "special_tokens_map.json"];
 
 pub struct LanguageModel {

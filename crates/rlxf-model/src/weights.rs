@@ -106,8 +106,13 @@ pub fn load_into(vs: &nn::VarStore, dir: &Path) -> Result<()> {
 /// Writes every variable of `vs` to `dir/model.safetensors` in `kind` (f32/bf16/f16).
 /// Written to a temporary file first and renamed, so a crash never leaves a half-written checkpoint.
 pub fn save(vs: &nn::VarStore, dir: &Path, kind: Kind) -> Result<()> {
+    save_tensors(vs.variables().into_iter().collect(), dir, kind)
+}
+
+/// Writes named tensors to `dir/model.safetensors` in `kind`, like [`save`] (a reward model saves
+/// its trunk and head from two var stores into one file).
+pub fn save_tensors(vars: BTreeMap<String, Tensor>, dir: &Path, kind: Kind) -> Result<()> {
     let dtype = dtype_of(kind).ok_or_else(|| ModelError::Invalid(format!("cannot save weights as {kind:?}")))?;
-    let vars: BTreeMap<String, Tensor> = vs.variables().into_iter().collect();
     let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::with_capacity(vars.len());
     for (name, var) in &vars {
         let t = var.detach().to_kind(kind).to_device(tch::Device::Cpu).contiguous();

@@ -57,6 +57,13 @@ pub fn validate_critic(a: &AlgorithmSection, critic: Option<&CriticSection>) -> 
     }
 }
 
+/// The offline objectives that train from preference data (`crate::preference`).
+pub const PREFERENCE_ALGORITHMS: [&str; 6] = ["dpo", "ipo", "hinge", "simpo", "kto", "reward_model"];
+
+pub fn is_preference(name: &str) -> bool {
+    PREFERENCE_ALGORITHMS.contains(&name)
+}
+
 /// CPGD's policy-drift coefficient when the recipe gives none.
 pub const DEFAULT_CPGD_DRIFT: f64 = 0.1;
 
@@ -65,8 +72,9 @@ pub fn validate(a: &AlgorithmSection) -> Result<(), String> {
     let name = a.name.as_str();
     if !ALGORITHMS.contains(&name) {
         return Err(format!(
-            "algorithm.name = `{name}` is not available (choose one of: {})",
-            ALGORITHMS.join(", ")
+            "algorithm.name = `{name}` is not available (choose one of: {}; or, from preference data: {})",
+            ALGORITHMS.join(", "),
+            PREFERENCE_ALGORITHMS.join(", ")
         ));
     }
     let clip_family = matches!(

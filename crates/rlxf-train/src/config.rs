@@ -33,6 +33,9 @@ pub struct TrainConfig {
     /// The PPO critic (required by `algorithm.name = "ppo"`, rejected by the others).
     #[serde(default)]
     pub critic: Option<CriticSection>,
+    /// Offline preference training (`dpo`, `ipo`, `hinge`, `simpo`, `kto`, `reward_model`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preference: Option<crate::preference::PreferenceSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,11 +77,17 @@ pub use crate::policy_loss::LossAggregation;
 pub struct AlgorithmSection {
     /// One of `crate::algorithm::ALGORITHMS` (docs/ALGORITHMS.md).
     pub name: String,
+    // The online keys default so a preference recipe (which needs only `name`) can leave them out;
+    // an online recipe without them fails validation with the key named.
+    #[serde(default)]
     pub steps: usize,
+    #[serde(default)]
     pub prompts_per_step: usize,
     /// Completions sampled per prompt (G).
+    #[serde(default)]
     pub group_size: usize,
     /// Clip range of the importance ratio: [1 - epsilon, 1 + epsilon_high].
+    #[serde(default = "default_epsilon")]
     pub epsilon: f64,
     #[serde(default)]
     pub epsilon_high: Option<f64>,
@@ -110,6 +119,7 @@ pub struct AlgorithmSection {
     /// Optimizer steps per rollout batch; above 1 the sampler's log-probs serve as the old policy.
     #[serde(default = "one")]
     pub num_iterations: usize,
+    #[serde(default = "default_loss_aggregation")]
     pub loss_aggregation: LossAggregation,
     /// Entropy bonus: the loss subtracts `entropy_coef` x the per-token entropy (0 = off).
     #[serde(default)]
@@ -235,6 +245,12 @@ fn default_save_dtype() -> String {
 fn default_generation_batch() -> usize {
     64
 }
+fn default_epsilon() -> f64 {
+    0.2
+}
+fn default_loss_aggregation() -> LossAggregation {
+    LossAggregation::TokenMean
+}
 fn one() -> usize {
     1
 }
@@ -324,6 +340,12 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
         let a = &self.algorithm;
+        if crate::algorithm::is_preference(&a.name) {
+            return crate::preference::config::validate(self);
+        }
+        if self.preference.is_some() {
+            return bad(format!("[preference] applies to the offline objectives ({}), not to `{}`: remove it", crate::algorithm::PREFERENCE_ALGORITHMS.join(", "), a.name));
+        }
         crate::algorithm::validate(a).map_err(ConfigError::Invalid)?;
         if a.steps == 0 || a.prompts_per_step == 0 {
             return bad("algorithm.steps and algorithm.prompts_per_step must be at least 1".into());

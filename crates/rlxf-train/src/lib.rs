@@ -12,6 +12,7 @@ pub mod logprobs;
 pub mod optimizer;
 pub mod policy_loss;
 pub mod policy_update;
+pub mod preference;
 pub mod preference_loss;
 pub mod reward_kinds;
 pub mod rollout;

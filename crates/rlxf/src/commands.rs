@@ -10,6 +10,9 @@ use rlxf_model::{runtime, ChatMessage, ChatTokenizer, LanguageModel, Sampler};
 use rlxf_train::{TrainConfig, Trainer};
 
 pub fn train(config: Option<PathBuf>, overrides: &[String], dry_run: bool, resume: Option<PathBuf>) -> Result<()> {
+    if !dry_run && crate::preference_command::is_preference_run(config.as_deref(), resume.as_deref(), overrides)? {
+        return crate::preference_command::train(config, overrides, resume);
+    }
     let trainer = match resume {
         Some(run_dir) if !dry_run => Trainer::resume(&run_dir, overrides)?,
         Some(run_dir) => {
@@ -126,7 +129,7 @@ pub fn generate(
 
 /// The first SIGINT/SIGTERM asks the trainer to checkpoint and stop after the current step; a
 /// second one exits at once.
-fn stop_on_signals() -> Result<Arc<AtomicBool>> {
+pub fn stop_on_signals() -> Result<Arc<AtomicBool>> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [SIGINT, SIGTERM] {

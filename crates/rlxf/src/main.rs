@@ -10,8 +10,10 @@ mod bench_command;
 mod commands;
 mod problems_command;
 mod eval_command;
+mod make_pairs_command;
 mod reward_registry;
 mod plot;
+mod preference_command;
 mod reward_commands;
 
 #[derive(Parser)]
@@ -23,7 +25,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train a policy with a recipe (no --config: the built-in GRPO arithmetic recipe).
+    /// Train a policy with a recipe (no --config: the built-in GRPO arithmetic recipe); preference
+    /// recipes (dpo, ipo, hinge, simpo, kto, reward_model) train from a pair file.
     Train {
         /// TOML recipe; see recipes/.
         #[arg(long)]
@@ -41,6 +44,9 @@ enum Command {
     /// Evaluate a model on a suite (MATH-500/AIME, HumanEval, or a JSONL file): pass@k, avg@k,
     /// maj@k, per-sample output.
     Eval(eval_command::EvalArgs),
+    /// Build preference pairs (and KTO examples) from scored samples: correct completions chosen,
+    /// wrong ones rejected.
+    MakePairs(make_pairs_command::MakePairsArgs),
     /// Convert a llama.cpp GGUF file into a Hugging Face model folder.
     ImportGguf {
         gguf: PathBuf,
@@ -140,6 +146,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train { config, overrides, dry_run, resume } => commands::train(config, &overrides, dry_run, resume),
         Command::Eval(args) => eval_command::eval(args),
+        Command::MakePairs(args) => make_pairs_command::make_pairs(args),
         Command::ImportGguf { gguf, out_dir, dtype } => commands::import_gguf(&gguf, &out_dir, &dtype),
         Command::Verify { prediction, gold, extraction, raw } => commands::verify(&prediction, &gold, &extraction, raw),
         Command::Generate { model, prompts, max_new_tokens, temperature, seed, device, threads } => {

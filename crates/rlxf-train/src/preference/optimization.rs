@@ -1,0 +1,105 @@
+//! The optimizer side of a preference run: one AdamW per var store (the policy, or a reward model's
+//! trunk and head), gradient clipping on their joint norm, and their checkpoint files.
+
+use std::path::Path;
+
+use tch::{nn, Kind, Tensor};
+
+use crate::config::OptimizerSection;
+use crate::error::TrainError;
+use crate::optimizer::{AdamW, AdamWSettings};
+
+use super::objective::Learner;
+
+/// AdamW per var store, each with the folder (inside a checkpoint) its state is saved in.
+pub struct Optimizers {
+    parts: Vec<(&'static str, AdamW)>,
+}
+
+impl Optimizers {
+    pub fn new(learner: &Learner, o: &OptimizerSection) -> Self {
+        let settings = AdamWSettings {
+            beta1: o.beta1,
+            beta2: o.beta2,
+            eps: o.eps,
+            weight_decay: o.weight_decay,
+        };
+        let parts = match learner {
+            Learner::Policy { policy, .. } => vec![("", AdamW::new(&policy.vs, settings, o.lr))],
+            Learner::RewardModel(m) => {
+                vec![
+                    ("", AdamW::new(&m.trunk.vs, settings, o.lr)),
+                    ("head", AdamW::new(&m.head.vs, settings, o.lr)),
+                ]
+            }
+        };
+        Self { parts }
+    }
+
+    pub fn set_lr(&mut self, lr: f64) {
+        for (_, o) in &mut self.parts {
+            o.set_lr(lr);
+        }
+    }
+
+    pub fn zero_grad(&mut self) {
+        for (_, o) in &mut self.parts {
+            o.zero_grad();
+        }
+    }
+
+    pub fn step(&mut self) {
+        for (_, o) in &mut self.parts {
+            o.step();
+        }
+    }
+
+    pub fn save(&self, dir: &Path) -> Result<(), TrainError> {
+        for (sub, o) in &self.parts {
+            let target = dir.join(sub);
+            std::fs::create_dir_all(&target).map_err(|e| TrainError::io(&target, e))?;
+            o.save(&target)?;
+        }
+        Ok(())
+    }
+
+    pub fn load(&mut self, dir: &Path) -> Result<(), TrainError> {
+        for (sub, o) in &mut self.parts {
+            o.load(&dir.join(*sub))?;
+        }
+        Ok(())
+    }
+}
+
+/// The var stores whose parameters train.
+pub fn var_stores(learner: &Learner) -> Vec<&nn::VarStore> {
+    match learner {
+        Learner::Policy { policy, .. } => vec![&policy.vs],
+        Learner::RewardModel(m) => vec![&m.trunk.vs, &m.head.vs],
+    }
+}
+
+/// Scales all gradients so their global L2 norm (over every store) is at most `max_norm`; returns
+/// the norm before scaling.
+pub fn clip_joint_grad_norm(stores: &[&nn::VarStore], max_norm: f64) -> f64 {
+    tch::no_grad(|| {
+        let grads: Vec<Tensor> = stores
+            .iter()
+            .flat_map(|vs| vs.trainable_variables())
+            .map(|v| v.grad())
+            .filter(|g| g.defined())
+            .collect();
+        let total: f64 = grads
+            .iter()
+            .map(|g| g.square().sum(Kind::Double).double_value(&[]))
+            .sum::<f64>()
+            .sqrt();
+        if total.is_finite() && total > max_norm {
+            let scale = max_norm / (total + 1e-6);
+            for g in &grads {
+                let _ = g.shallow_clone().g_mul_scalar_(scale);
+            }
+        }
+        total
+    })
+}
