@@ -227,10 +227,16 @@ fn advantage_tensor(
 
 /// Scales gradients so their global L2 norm is at most `max_norm`; returns the norm before scaling.
 pub fn clip_grad_norm(vs: &nn::VarStore, max_norm: f64) -> f64 {
+    clip_joint_grad_norm(&[vs], max_norm)
+}
+
+/// Scales all gradients so their global L2 norm (over every store) is at most `max_norm`; returns
+/// the norm before scaling.
+pub fn clip_joint_grad_norm(stores: &[&nn::VarStore], max_norm: f64) -> f64 {
     tch::no_grad(|| {
-        let grads: Vec<Tensor> = vs
-            .trainable_variables()
+        let grads: Vec<Tensor> = stores
             .iter()
+            .flat_map(|vs| vs.trainable_variables())
             .map(|v| v.grad())
             .filter(|g| g.defined())
             .collect();

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use tch::{nn, Kind, Tensor};
+use tch::nn;
 
 use crate::config::OptimizerSection;
 use crate::error::TrainError;
@@ -79,27 +79,3 @@ pub fn var_stores(learner: &Learner) -> Vec<&nn::VarStore> {
     }
 }
 
-/// Scales all gradients so their global L2 norm (over every store) is at most `max_norm`; returns
-/// the norm before scaling.
-pub fn clip_joint_grad_norm(stores: &[&nn::VarStore], max_norm: f64) -> f64 {
-    tch::no_grad(|| {
-        let grads: Vec<Tensor> = stores
-            .iter()
-            .flat_map(|vs| vs.trainable_variables())
-            .map(|v| v.grad())
-            .filter(|g| g.defined())
-            .collect();
-        let total: f64 = grads
-            .iter()
-            .map(|g| g.square().sum(Kind::Double).double_value(&[]))
-            .sum::<f64>()
-            .sqrt();
-        if total.is_finite() && total > max_norm {
-            let scale = max_norm / (total + 1e-6);
-            for g in &grads {
-                let _ = g.shallow_clone().g_mul_scalar_(scale);
-            }
-        }
-        total
-    })
-}

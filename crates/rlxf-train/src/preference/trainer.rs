@@ -27,7 +27,8 @@ use super::data::{
 use super::objective::{
     example_micro_batch, pair_micro_batch, Learner, PreferenceObjective, Tally,
 };
-use super::optimization::{clip_joint_grad_norm, var_stores, Optimizers};
+use super::optimization::{var_stores, Optimizers};
+use crate::policy_update::clip_joint_grad_norm;
 use super::report::{accuracy_of, means, PairAccuracy, PreferenceStepMetrics, PreferenceSummary};
 
 /// Where the trained reward model goes in the run folder (and in checkpoints).
