@@ -110,34 +110,7 @@ impl Trainer {
     /// top of the run's saved config (for example more steps); other changes make the continuation
     /// differ from the original run and are reported.
     pub fn resume(run_dir: &Path, overrides: &[String]) -> Result<Self, TrainError> {
-        let config_path = run_dir.join("config.toml");
-        if !config_path.exists() {
-            return Err(TrainError::Checkpoint(format!(
-                "{} has no config.toml: not an rlxf run folder (give the folder `rlxf train` printed)",
-                run_dir.display()
-            )));
-        }
-        let mut all = overrides.to_vec();
-        all.push(format!(
-            "run_dir={}",
-            toml_string(&run_dir.display().to_string())
-        ));
-        let config = TrainConfig::load(Some(&config_path), &all)?;
-        let store = CheckpointStore::new(run_dir, config.checkpoint.keep_last);
-        let checkpoint = store.latest_valid()?.ok_or_else(|| {
-            TrainError::Checkpoint(format!(
-                "{} has no intact checkpoint to resume from (checkpoints are written every checkpoint.every steps and on Ctrl-C)",
-                run_dir.display()
-            ))
-        })?;
-        if checksum::sha256_text(&config.to_toml()) != checkpoint.state.config_sha256 {
-            eprintln!("warning: the resolved config differs from the one the run started with (--set overrides); the continuation will differ from an uninterrupted run");
-        }
-        let run = RunDir::reopen(
-            run_dir,
-            checkpoint.state.metrics_lines,
-            checkpoint.state.samples_lines,
-        )?;
+        let (config, checkpoint, run) = checksum::open_for_resume(run_dir, overrides)?;
         let mut config = config;
         // The KL reference stays the run's starting model, not the checkpoint.
         if config.model.reference_path.is_none() {
@@ -653,11 +626,6 @@ fn model_hashes(dir: &Path) -> Result<serde_json::Value, TrainError> {
         out.insert(name, checksum::sha256_file(&file)?.into());
     }
     Ok(out.into())
-}
-
-/// A TOML basic string (quoted, escaped) for a `--set` value.
-fn toml_string(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
 }
 
 /// Mixes a 64-bit value (SplitMix64 finaliser): seeds derived from nearby integers become unrelated.

@@ -65,27 +65,7 @@ impl PreferenceTrainer {
 
     /// Continues a preference run from its newest intact checkpoint (see `Trainer::resume`).
     pub fn resume(run_dir: &Path, overrides: &[String]) -> Result<Self, TrainError> {
-        let mut all = overrides.to_vec();
-        all.push(format!(
-            "run_dir={}",
-            toml::Value::String(run_dir.display().to_string())
-        ));
-        let config = TrainConfig::load(Some(&run_dir.join("config.toml")), &all)?;
-        let store = CheckpointStore::new(run_dir, config.checkpoint.keep_last);
-        let checkpoint = store.latest_valid()?.ok_or_else(|| {
-            TrainError::Checkpoint(format!(
-                "{} has no intact checkpoint to resume from",
-                run_dir.display()
-            ))
-        })?;
-        if checksum::sha256_text(&config.to_toml()) != checkpoint.state.config_sha256 {
-            eprintln!("warning: the resolved config differs from the one the run started with (--set overrides); the continuation will differ from an uninterrupted run");
-        }
-        let run = RunDir::reopen(
-            run_dir,
-            checkpoint.state.metrics_lines,
-            checkpoint.state.samples_lines,
-        )?;
+        let (config, checkpoint, run) = checksum::open_for_resume(run_dir, overrides)?;
         let mut trainer = Self::build(
             config,
             run,
