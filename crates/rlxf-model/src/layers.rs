@@ -110,9 +110,10 @@ impl Attention {
             }
             LayerKv::Prefix((pk, pv)) => (Tensor::cat(&[pk, &k], 2), Tensor::cat(&[pv, &v], 2)),
         };
-        let groups = self.heads / self.kv_heads;
-        let (k, v) = if groups > 1 { (repeat_kv(&k, groups), repeat_kv(&v, groups)) } else { (k, v) };
-        let out = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(mask), 0.0, false, None, false);
+        // Grouped-query attention inside SDPA: copying each kv head for its query heads (repeat_kv)
+        // cost more than the attention itself when decoding from a long cache.
+        let grouped = self.heads != self.kv_heads;
+        let out = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(mask), 0.0, false, None, grouped);
         self.o_proj.forward(&out.transpose(1, 2).reshape([b, t, self.heads * self.head_dim]))
     }
 }
@@ -127,12 +128,6 @@ pub enum LayerKv<'a> {
     Record(&'a mut Vec<(Tensor, Tensor)>),
     /// Attend to these earlier keys/values `[B, Hkv, P, D]` first; differentiable, unlike the cache.
     Prefix(&'a (Tensor, Tensor)),
-}
-
-/// `[B, Hkv, S, D]` -> `[B, Hkv * groups, S, D]`, each kv head shared by `groups` query heads.
-fn repeat_kv(x: &Tensor, groups: i64) -> Tensor {
-    let (b, h, s, d) = x.size4().expect("kv must be [B, H, S, D]");
-    x.unsqueeze(2).expand([b, h, groups, s, d], false).reshape([b, h * groups, s, d])
 }
 
 pub struct DecoderLayer {
