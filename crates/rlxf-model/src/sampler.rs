@@ -2,6 +2,7 @@
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use rlxf_core::{Completion, FinishReason, GenerationRequest, Generator, SamplingParams};
 use tch::{Device, Kind, Tensor};
 
@@ -106,18 +107,32 @@ impl<'a> Sampler<'a> {
             let logits_f32 = logits.to_kind(Kind::Float).to_device(Device::Cpu).contiguous();
             host.resize(active.len() * vocab, 0.0);
             logits_f32.f_copy_data(&mut host, active.len() * vocab)?;
-            let mut next = Vec::with_capacity(active.len());
-            for (slot, &ri) in active.iter().enumerate() {
-                let row = &mut rows[ri];
-                let row_logits = &mut host[slot * vocab..(slot + 1) * vocab];
-                if row.tokens.len() < params.min_new_tokens {
-                    for &eos in self.tokenizer.eos_ids() {
-                        if let Some(l) = row_logits.get_mut(eos as usize) {
-                            *l = f32::NEG_INFINITY;
+            // Each row draws with its own RNG, so choosing rows in parallel changes no token.
+            // `active` is ascending, so the active rows in order are the cache's rows in order.
+            let mut is_active = vec![false; rows.len()];
+            active.iter().for_each(|&ri| is_active[ri] = true);
+            let eos_ids = self.tokenizer.eos_ids();
+            let choices: Vec<_> = rows
+                .iter_mut()
+                .zip(&is_active)
+                .filter_map(|(row, &on)| on.then_some(row))
+                .zip(host.chunks_mut(vocab))
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|(row, row_logits)| {
+                    if row.tokens.len() < params.min_new_tokens {
+                        for &eos in eos_ids {
+                            if let Some(l) = row_logits.get_mut(eos as usize) {
+                                *l = f32::NEG_INFINITY;
+                            }
                         }
                     }
-                }
-                let c = choose(row_logits, params.temperature, params.top_k, params.top_p, &mut row.rng);
+                    choose(row_logits, params.temperature, params.top_k, params.top_p, &mut row.rng)
+                })
+                .collect();
+            let mut next = Vec::with_capacity(active.len());
+            for (&ri, c) in active.iter().zip(choices) {
+                let row = &mut rows[ri];
                 row.tokens.push(c.token);
                 row.logprobs.push(c.logprob);
                 next.push(c.token as i64);

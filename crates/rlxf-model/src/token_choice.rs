@@ -14,16 +14,20 @@ pub struct Choice {
 pub fn choose<R: Rng>(logits: &[f32], temperature: f64, top_k: usize, top_p: f64, rng: &mut R) -> Choice {
     let t = if temperature > 0.0 { temperature } else { 1.0 };
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-    let log_z = max / t + logits.iter().map(|&x| ((x as f64 - max) / t).exp()).sum::<f64>().ln();
+    // Each token's unnormalised weight, exponentiated once: the normaliser and both draws read them
+    // (three passes of exp over a 49k vocabulary per row were most of the sampler's host time).
+    let weights: Vec<f64> = logits.iter().map(|&x| ((x as f64 - max) / t).exp()).collect();
+    let total: f64 = weights.iter().sum();
+    let log_z = max / t + total.ln();
     let logprob = |i: usize| (logits[i] as f64 / t - log_z) as f32;
     if temperature <= 0.0 {
         let token = argmax(logits);
         return Choice { token: token as u32, logprob: logprob(token) };
     }
     let token = if top_k == 0 && top_p >= 1.0 {
-        sample_full(logits, t, max, rng)
+        sample_full(&weights, total, rng)
     } else {
-        sample_truncated(logits, t, max, top_k, top_p, rng)
+        sample_truncated(logits, &weights, top_k, top_p, rng)
     };
     Choice { token: token as u32, logprob: logprob(token) }
 }
@@ -40,12 +44,10 @@ fn argmax(logits: &[f32]) -> usize {
 }
 
 /// Inverse-CDF sampling over the whole vocabulary in one pass over unnormalised weights.
-fn sample_full<R: Rng>(logits: &[f32], t: f64, max: f64, rng: &mut R) -> usize {
-    let total: f64 = logits.iter().map(|&x| ((x as f64 - max) / t).exp()).sum();
+fn sample_full<R: Rng>(weights: &[f64], total: f64, rng: &mut R) -> usize {
     let mut u = rng.random::<f64>() * total;
     let mut last_positive = 0;
-    for (i, &x) in logits.iter().enumerate() {
-        let w = ((x as f64 - max) / t).exp();
+    for (i, &w) in weights.iter().enumerate() {
         if w > 0.0 {
             last_positive = i;
         }
@@ -58,7 +60,7 @@ fn sample_full<R: Rng>(logits: &[f32], t: f64, max: f64, rng: &mut R) -> usize {
 }
 
 /// Top-k then top-p: keep the smallest set of most likely tokens whose mass reaches `top_p`.
-fn sample_truncated<R: Rng>(logits: &[f32], t: f64, max: f64, top_k: usize, top_p: f64, rng: &mut R) -> usize {
+fn sample_truncated<R: Rng>(logits: &[f32], all_weights: &[f64], top_k: usize, top_p: f64, rng: &mut R) -> usize {
     let mut order: Vec<usize> = (0..logits.len()).collect();
     // Descending by logit, ties by index, so the kept set is well defined.
     let cmp = |a: &usize, b: &usize| logits[*b].total_cmp(&logits[*a]).then(a.cmp(b));
@@ -68,7 +70,7 @@ fn sample_truncated<R: Rng>(logits: &[f32], t: f64, max: f64, top_k: usize, top_
         order.truncate(k);
     }
     order.sort_unstable_by(cmp);
-    let weights: Vec<f64> = order.iter().map(|&i| ((logits[i] as f64 - max) / t).exp()).collect();
+    let weights: Vec<f64> = order.iter().map(|&i| all_weights[i]).collect();
     let total: f64 = weights.iter().sum();
     let mut keep = weights.len();
     if top_p < 1.0 {
