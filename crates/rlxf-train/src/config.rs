@@ -410,12 +410,8 @@ impl TrainConfig {
                 model_config.max_position_embeddings
             ));
         }
-        crate::reward_kinds::build_reward(&self.reward)
-            .map_err(|e| ConfigError::Invalid(format!("reward: {e}")))?;
-        self.data
-            .task
-            .build()
-            .map_err(|e| ConfigError::Invalid(format!("data.task: {e}")))?;
+        // The reward and the task are built (and so checked) by the trainer before it creates the
+        // run folder; building them here too would read a data set or reward model twice.
         Ok(())
     }
 }

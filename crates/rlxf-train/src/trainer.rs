@@ -11,8 +11,6 @@ use rlxf_algos::KlController;
 use rlxf_data::{Split, TaskGenerator};
 use rlxf_model::{runtime, ChatTokenizer, DType, LanguageModel, Sampler};
 use rlxf_rewards::Reward;
-use serde::Serialize;
-
 use crate::algorithm::{self, Advantages, RolloutRewards};
 use crate::checkpoint::{self as checksum, CheckpointStore, TrainerState};
 use crate::collection::{collect_groups, greedy_rewards};
@@ -20,6 +18,9 @@ use crate::config::TrainConfig;
 use crate::critic::Critic;
 use crate::error::TrainError;
 use crate::evaluation::{evaluate, EvalResult};
+use crate::run_record::{model_hashes, write_environment};
+use crate::step_metrics::best_and_worst;
+pub use crate::step_metrics::{StepMetrics, TrainSummary};
 use crate::optimizer::{AdamW, AdamWSettings};
 use crate::policy_update::{
     accumulate_policy_gradients, clip_grad_norm, flatten, TrainSample, UpdateSettings, UpdateStats,
@@ -27,51 +28,6 @@ use crate::policy_update::{
 use crate::rollout::{prepare, sample_and_score, ScoredGroup};
 use crate::rollout_estimates::{rollout_estimates, EstimateSettings};
 use crate::run_dir::RunDir;
-
-/// One line of `metrics.jsonl`.
-#[derive(Debug, Clone, Serialize)]
-pub struct StepMetrics {
-    pub step: usize,
-    pub reward_mean: f64,
-    pub accuracy: f64,
-    pub informative_groups: f64,
-    pub loss: f64,
-    pub kl: f64,
-    pub entropy: f64,
-    pub clip_fraction: f64,
-    pub grad_norm: f64,
-    pub lr: f64,
-    /// Sampling rounds this step (above 1 only with dynamic sampling).
-    pub sampling_rounds: usize,
-    /// Groups trained on (fewer than prompts_per_step when dynamic sampling ran out of rounds).
-    pub trained_groups: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_loss: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub greedy_reward_mean: Option<f64>,
-    pub completion_tokens_mean: f64,
-    pub truncated_fraction: f64,
-    /// Sampling (and ReMax's greedy pass), reward scoring excluded.
-    pub generation_seconds: f64,
-    pub scoring_seconds: f64,
-    pub training_seconds: f64,
-    pub step_seconds: f64,
-    pub generated_tokens_per_second: f64,
-    /// The process's peak resident memory so far (VmHWM).
-    pub peak_rss_mb: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub eval_accuracy: Option<f64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TrainSummary {
-    pub run_dir: String,
-    pub before: EvalResult,
-    pub after: EvalResult,
-    pub steps: usize,
-    pub train_seconds: f64,
-    pub total_seconds: f64,
-}
 
 pub struct Trainer {
     config: TrainConfig,
@@ -99,11 +55,38 @@ struct ResumePoint {
     state: TrainerState,
 }
 
+/// The reward and the task, built from the recipe before the run folder exists, so a bad reward or
+/// data set leaves no folder behind (and a data set or reward model is read once).
+struct RunInputs {
+    reward: Box<dyn Reward>,
+    task: Box<dyn TaskGenerator>,
+}
+
+impl RunInputs {
+    fn build(config: &TrainConfig) -> Result<Self, TrainError> {
+        let reward = crate::reward_kinds::build_reward(&config.reward)
+            .map_err(|e| TrainError::Reward(e.to_string()))?;
+        let task = config
+            .data
+            .task
+            .build()
+            .map_err(|e| TrainError::Other(format!("data.task: {e}")))?;
+        Ok(Self { reward, task })
+    }
+}
+
 impl Trainer {
     /// Loads everything the run needs; fails before any training work on a bad model, reward or task.
     pub fn new(config: TrainConfig) -> Result<Self, TrainError> {
+        let inputs = RunInputs::build(&config)?;
         let run = RunDir::create(config.run_dir.as_deref(), &config.to_toml())?;
-        Self::build(config, run, None)
+        Self::build(config, inputs, run, None)
+    }
+
+    /// Builds the recipe's reward and task and drops them: what `rlxf train --dry-run` checks beyond
+    /// `TrainConfig::validate`, without loading the model or creating a run folder.
+    pub fn check_inputs(config: &TrainConfig) -> Result<(), TrainError> {
+        RunInputs::build(config).map(drop)
     }
 
     /// Continues the run in `run_dir` from its newest intact checkpoint. `overrides` are applied on
@@ -117,8 +100,10 @@ impl Trainer {
             config.model.reference_path = Some(config.model.path.clone());
         }
         config.model.path = checkpoint.policy_dir();
+        let inputs = RunInputs::build(&config)?;
         let mut trainer = Self::build(
             config,
+            inputs,
             run,
             Some(ResumePoint {
                 state: checkpoint.state.clone(),
@@ -148,6 +133,7 @@ impl Trainer {
 
     fn build(
         config: TrainConfig,
+        RunInputs { reward, task }: RunInputs,
         run: RunDir,
         resume: Option<ResumePoint>,
     ) -> Result<Self, TrainError> {
@@ -156,13 +142,6 @@ impl Trainer {
         let device = runtime::parse_device(&config.model.device)?;
         let dtype: DType = config.model.dtype.parse().map_err(TrainError::Other)?;
         tch::manual_seed(config.seed as i64);
-        let reward = crate::reward_kinds::build_reward(&config.reward)
-            .map_err(|e| TrainError::Reward(e.to_string()))?;
-        let task = config
-            .data
-            .task
-            .build()
-            .map_err(|e| TrainError::Other(format!("data.task: {e}")))?;
         if let (Some(train), Some(held_out)) = (task.len(Split::Train), task.len(Split::HeldOut)) {
             eprintln!("data: {train} training problems, {held_out} held out ({})", task.name());
         }
@@ -199,17 +178,14 @@ impl Trainer {
             None => checksum::sha256_text(&config.to_toml()),
         };
         if resume.is_none() {
-            run.write_json(
-                "environment.json",
-                &serde_json::json!({
-                    "rlxf_version": env!("CARGO_PKG_VERSION"),
-                    "torch_version": torch_version,
-                    "threads": threads,
-                    "device": config.model.device,
-                    "dtype": config.model.dtype,
+            write_environment(
+                &run,
+                &config,
+                &torch_version,
+                threads,
+                &config_sha256,
+                serde_json::json!({
                     "parameters": policy.num_parameters(),
-                    "seed": config.seed,
-                    "config_sha256": config_sha256,
                     "model_sha256": model_hashes(&config.model.path)?,
                     "task": config.data.task,
                 }),
@@ -585,47 +561,6 @@ impl Trainer {
         }
         Ok(stats)
     }
-}
-
-/// The highest- and lowest-reward completions of a step, for reading what the policy does.
-fn best_and_worst(step: usize, groups: &[ScoredGroup]) -> serde_json::Value {
-    let all: Vec<(&ScoredGroup, usize)> = groups
-        .iter()
-        .flat_map(|g| (0..g.completions.len()).map(move |i| (g, i)))
-        .collect();
-    let reward = |&(g, i): &(&ScoredGroup, usize)| g.scores[i].value;
-    let describe = |(g, i): (&ScoredGroup, usize)| {
-        serde_json::json!({
-            "id": g.prompt.problem.id,
-            "prompt": g.prompt.problem.prompt,
-            "answer": g.prompt.problem.answer,
-            "completion": g.completions[i].text,
-            "reward": g.scores[i].value,
-            "components": g.scores[i].components,
-        })
-    };
-    let best = all
-        .iter()
-        .copied()
-        .max_by(|a, b| reward(a).total_cmp(&reward(b)));
-    let worst = all
-        .iter()
-        .copied()
-        .min_by(|a, b| reward(a).total_cmp(&reward(b)));
-    serde_json::json!({"step": step, "best": best.map(describe), "worst": worst.map(describe)})
-}
-
-/// SHA-256 of the weight files the run starts from, for reproducing it.
-fn model_hashes(dir: &Path) -> Result<serde_json::Value, TrainError> {
-    let mut out = serde_json::Map::new();
-    for file in rlxf_model::weights::checkpoint_files(dir)? {
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        out.insert(name, checksum::sha256_file(&file)?.into());
-    }
-    Ok(out.into())
 }
 
 /// Mixes a 64-bit value (SplitMix64 finaliser): seeds derived from nearby integers become unrelated.

@@ -24,6 +24,7 @@ pub fn train(config: Option<PathBuf>, overrides: &[String], dry_run: bool, resum
             let config = TrainConfig::load(config.as_deref(), overrides)?;
             eprintln!("# resolved recipe\n{}", config.to_toml());
             if dry_run {
+                Trainer::check_inputs(&config)?;
                 return Ok(());
             }
             Trainer::new(config)?

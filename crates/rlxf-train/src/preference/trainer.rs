@@ -56,11 +56,10 @@ pub struct PreferenceTrainer {
 }
 
 impl PreferenceTrainer {
-    /// Loads the data (first: a bad file fails before any model is loaded), the models and the
-    /// optimizer, and creates the run folder.
+    /// Loads the data, reward and task (first: a bad file fails before any model is loaded or run
+    /// folder created), then creates the run folder and loads the models and the optimizer.
     pub fn new(config: TrainConfig) -> Result<Self, TrainError> {
-        let run = RunDir::create(config.run_dir.as_deref(), &config.to_toml())?;
-        Self::build(config, run, None)
+        Self::build(config, None, None)
     }
 
     /// Continues a preference run from its newest intact checkpoint (see `Trainer::resume`).
@@ -68,7 +67,7 @@ impl PreferenceTrainer {
         let (config, checkpoint, run) = checksum::open_for_resume(run_dir, overrides)?;
         let mut trainer = Self::build(
             config,
-            run,
+            Some(run),
             Some((checkpoint.path.clone(), checkpoint.state.clone())),
         )?;
         trainer.optimizers.load(&checkpoint.path)?;
@@ -91,9 +90,10 @@ impl PreferenceTrainer {
         &self.run.path
     }
 
+    /// `run` is the resumed run's folder; a new run's folder is created once the inputs are loaded.
     fn build(
         config: TrainConfig,
-        run: RunDir,
+        run: Option<RunDir>,
         resume: Option<(PathBuf, TrainerState)>,
     ) -> Result<Self, TrainError> {
         let name = config.algorithm.name.clone();
@@ -134,6 +134,10 @@ impl PreferenceTrainer {
             .task
             .build()
             .map_err(|e| TrainError::Other(format!("data.task: {e}")))?;
+        let run = match run {
+            Some(run) => run,
+            None => RunDir::create(config.run_dir.as_deref(), &config.to_toml())?,
+        };
         let start = resume.as_ref().map(|(path, _)| path);
         let learner = if objective == PreferenceObjective::BradleyTerry {
             Learner::RewardModel(match start {
@@ -164,16 +168,13 @@ impl PreferenceTrainer {
             None => checksum::sha256_text(&config.to_toml()),
         };
         if resume.is_none() {
-            run.write_json(
-                "environment.json",
-                &serde_json::json!({
-                    "rlxf_version": env!("CARGO_PKG_VERSION"),
-                    "torch_version": torch_version,
-                    "threads": threads,
-                    "device": config.model.device,
-                    "dtype": config.model.dtype,
-                    "seed": config.seed,
-                    "config_sha256": config_sha256,
+            crate::run_record::write_environment(
+                &run,
+                &config,
+                &torch_version,
+                threads,
+                &config_sha256,
+                serde_json::json!({
                     "data": section.data,
                     "data_sha256": checksum::sha256_file(&section.data)?,
                     "train_items": train.len(),

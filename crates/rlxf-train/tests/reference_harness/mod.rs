@@ -15,6 +15,8 @@ pub fn reference(cases: &[Value]) -> Vec<Value> {
     rlxf_python_reference::reference("algo_reference.py", cases)
 }
 
+// Each test binary uses part of the harness.
+#[allow(unused_imports)]
 pub use rlxf_python_reference::{close, flatten};
 
 pub fn values(t: &Tensor) -> Vec<f64> {

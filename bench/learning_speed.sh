@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Learning speed, rlxf vs TRL's GRPOTrainer on the same work: the default task's training problems in the
+# same order (`rlxf problems`), the same model, reward, group size (8), prompts per step (8), learning rate,
+# micro-batch, loss aggregation, temperature and completion budget; greedy held-out accuracy on the same
+# 100 problems every --eval-every steps. Evaluation time is excluded from the wall-clock axis on both sides.
+# Writes bench/results/learning-<stamp>.jsonl, a table and a chart (docs/benchmarks/learning_speed.png).
+# Usage: bench/learning_speed.sh [--steps 12] [--eval-every 2] [--threads 2] [--held-out 100]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+steps=12 eval_every=2 threads=2 held_out=100 model=models/smollm2-135m-instruct
+while [ $# -gt 0 ]; do
+  case $1 in
+    --steps) steps=$2; shift 2 ;;
+    --eval-every) eval_every=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --held-out) held_out=$2; shift 2 ;;
+    --model) model=$2; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+RLXF=${RLXF:-target/release/rlxf}
+PY=${PY:-.venv/bin/python}
+[ -x "$RLXF" ] || { echo "$RLXF missing: run scripts/build.sh" >&2; exit 1; }
+"$PY" -c "import trl, matplotlib" 2>/dev/null || { echo "trl or matplotlib missing: run bench/setup.sh" >&2; exit 1; }
+source scripts/env.sh
+export OMP_NUM_THREADS=$threads
+mkdir -p bench/results
+stamp=$(date -u +%Y%m%d-%H%M%S)
+out=bench/results/learning-$stamp.jsonl
+train=bench/results/train-problems-$stamp.jsonl
+held=bench/results/held-out-problems-$stamp.jsonl
+common=(--set "model.path=$model" --set "model.threads=$threads" --set algorithm.steps="$steps")
+"$RLXF" problems "${common[@]}" --split train --count $((8 * steps)) > "$train"
+"$RLXF" problems "${common[@]}" --split held_out --count "$held_out" > "$held"
+run=bench/results/rlxf-learning-$stamp
+echo "rlxf: $steps steps, held-out accuracy every $eval_every" >&2
+"$RLXF" train "${common[@]}" --set run_dir="$run" --set eval.held_out="$held_out" --set eval.every="$eval_every" \
+  --set checkpoint.every=0 >&2
+"$PY" - "$run" >> "$out" <<'PYEOF'
+import json, sys
+run = sys.argv[1]
+summary = json.load(open(f"{run}/summary.json"))
+print(json.dumps({"engine": "rlxf", "task": "held_out", "step": 0, "train_seconds_total": 0.0,
+                  "eval_accuracy": summary["before"]["accuracy"]}))
+total = 0.0
+rows = [json.loads(line) for line in open(f"{run}/metrics.jsonl")]
+for m in rows:
+    total += m["step_seconds"]
+    record = {"engine": "rlxf", "task": "grpo_step", "step": m["step"], "step_seconds": m["step_seconds"],
+              "generation_seconds": m["generation_seconds"], "scoring_seconds": m["scoring_seconds"],
+              "training_seconds": m["training_seconds"], "train_seconds_total": total,
+              "peak_rss_mb": m["peak_rss_mb"], "reward_mean": m["reward_mean"]}
+    if m["step"] == len(rows):
+        record["eval_accuracy"] = summary["after"]["accuracy"]
+    elif m.get("eval_accuracy") is not None:
+        record["eval_accuracy"] = m["eval_accuracy"]
+    print(json.dumps(record))
+PYEOF
+echo "TRL: $steps steps, held-out accuracy every $eval_every" >&2
+"$PY" bench/peers/trl_grpo.py --model "$model" --problems "$train" --held-out "$held" --steps "$steps" \
+  --eval-every "$eval_every" --threads "$threads" --out "$out" >&2
+echo "results: $out" >&2
+"$PY" bench/learning_speed.py "$out" --chart docs/benchmarks/learning_speed.png
