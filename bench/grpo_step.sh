@@ -38,7 +38,8 @@ for line in open(sys.argv[1]):
     m = json.loads(line)
     print(json.dumps({"engine": "rlxf", "task": "grpo_step", "step": m["step"], "step_seconds": m["step_seconds"],
                       "generation_seconds": m["generation_seconds"], "scoring_seconds": m["scoring_seconds"],
-                      "training_seconds": m["training_seconds"], "peak_rss_mb": m["peak_rss_mb"]}))
+                      "training_seconds": m["training_seconds"], "peak_rss_mb": m["peak_rss_mb"],
+                      "completion_tokens_mean": m["completion_tokens_mean"]}))
 PYEOF
 echo "TRL: $steps steps" >&2
 "$PY" bench/peers/trl_grpo.py --model "$model" --problems "$problems" --steps "$steps" --max-new-tokens "$new_tokens" \

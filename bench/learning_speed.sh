@@ -3,7 +3,8 @@
 # same order (`rlxf problems`), the same model, reward, group size (8), prompts per step (8), learning rate,
 # micro-batch, loss aggregation, temperature and completion budget; greedy held-out accuracy on the same
 # 100 problems every --eval-every steps. Evaluation time is excluded from the wall-clock axis on both sides.
-# Writes bench/results/learning-<stamp>.jsonl, a table and a chart (docs/benchmarks/learning_speed.png).
+# Writes bench/results/learning-<stamp>.jsonl, a table and a chart (docs/benchmarks/learning_speed.png);
+# the steps' time split is summarized by bench/summarize.py (completion lengths free, unlike grpo_step.sh).
 # Usage: bench/learning_speed.sh [--steps 12] [--eval-every 2] [--threads 2] [--held-out 100]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,7 +50,8 @@ for m in rows:
     record = {"engine": "rlxf", "task": "grpo_step", "step": m["step"], "step_seconds": m["step_seconds"],
               "generation_seconds": m["generation_seconds"], "scoring_seconds": m["scoring_seconds"],
               "training_seconds": m["training_seconds"], "train_seconds_total": total,
-              "peak_rss_mb": m["peak_rss_mb"], "reward_mean": m["reward_mean"]}
+              "peak_rss_mb": m["peak_rss_mb"], "reward_mean": m["reward_mean"],
+              "completion_tokens_mean": m["completion_tokens_mean"]}
     if m["step"] == len(rows):
         record["eval_accuracy"] = summary["after"]["accuracy"]
     elif m.get("eval_accuracy") is not None:
@@ -61,3 +63,4 @@ echo "TRL: $steps steps, held-out accuracy every $eval_every" >&2
   --eval-every "$eval_every" --threads "$threads" --out "$out" >&2
 echo "results: $out" >&2
 "$PY" bench/learning_speed.py "$out" --chart docs/benchmarks/learning_speed.png
+"$PY" bench/summarize.py "$out"

@@ -45,10 +45,15 @@ def rollout_table(records) -> str:
     return "\n".join(lines) + "\n"
 
 
+def mean_length(records) -> str:
+    lengths = [r["completion_tokens_mean"] for r in records if "completion_tokens_mean" in r]
+    return f"{statistics.mean(lengths):.1f}" if lengths else "n/a"
+
+
 def step_table(records) -> str:
     lines = [
-        "| engine | step (median) | generation | scoring | training | peak RSS | steps |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| engine | step (median) | generation | scoring | training | completion tokens (mean) | peak RSS | steps |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     medians = {}
     for engine, rs in sorted(grouped(records, lambda r: "all")["all"].items()):
@@ -56,7 +61,7 @@ def step_table(records) -> str:
         medians[engine] = med("step_seconds")
         lines.append(
             f"| {engine} | {med('step_seconds'):.1f} s | {med('generation_seconds'):.1f} s | {med('scoring_seconds'):.3f} s | "
-            f"{med('training_seconds'):.1f} s | {max(r['peak_rss_mb'] for r in rs):.0f} MiB | {len(rs)} |"
+            f"{med('training_seconds'):.1f} s | {mean_length(rs)} | {max(r['peak_rss_mb'] for r in rs):.0f} MiB | {len(rs)} |"
         )
     if "rlxf" in medians and "trl" in medians:
         lines.append(f"\nTRL step / rlxf step = {medians['trl'] / medians['rlxf']:.2f}x")

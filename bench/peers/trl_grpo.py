@@ -103,6 +103,8 @@ class StepTimer(TrainerCallback):
         history = [h for h in state.log_history if "reward" in h]
         if history:
             record["reward_mean"] = history[-1]["reward"]
+            if "completions/mean_length" in history[-1]:
+                record["completion_tokens_mean"] = history[-1]["completions/mean_length"]
         if self.held_out and self.args.eval_every and state.global_step % self.args.eval_every == 0:
             record["eval_accuracy"] = held_out_accuracy(model, self.tokenizer, self.held_out, self.args.eval_max_new_tokens)
         self.out.write(json.dumps(record) + "\n")
