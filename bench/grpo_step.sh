@@ -16,14 +16,8 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-RLXF=${RLXF:-target/release/rlxf}
-PY=${PY:-.venv/bin/python}
-[ -x "$RLXF" ] || { echo "$RLXF missing: run scripts/build.sh" >&2; exit 1; }
-"$PY" -c "import trl" 2>/dev/null || { echo "trl missing: run bench/setup.sh" >&2; exit 1; }
-source scripts/env.sh
-export OMP_NUM_THREADS=$threads
-mkdir -p bench/results
-stamp=$(date -u +%Y%m%d-%H%M%S)
+source bench/lib.sh
+require_python_modules trl
 out=bench/results/grpo-step-$stamp.jsonl
 problems=bench/results/problems-$stamp.jsonl
 common=(--set "model.path=$model" --set "model.threads=$threads" --set algorithm.steps="$steps")

@@ -19,14 +19,8 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-RLXF=${RLXF:-target/release/rlxf}
-PY=${PY:-.venv/bin/python}
-[ -x "$RLXF" ] || { echo "$RLXF missing: run scripts/build.sh" >&2; exit 1; }
-"$PY" -c "import trl, matplotlib" 2>/dev/null || { echo "trl or matplotlib missing: run bench/setup.sh" >&2; exit 1; }
-source scripts/env.sh
-export OMP_NUM_THREADS=$threads
-mkdir -p bench/results
-stamp=$(date -u +%Y%m%d-%H%M%S)
+source bench/lib.sh
+require_python_modules trl,matplotlib
 out=bench/results/learning-$stamp.jsonl
 train=bench/results/train-problems-$stamp.jsonl
 held=bench/results/held-out-problems-$stamp.jsonl

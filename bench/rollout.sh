@@ -18,14 +18,9 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-RLXF=${RLXF:-target/release/rlxf}
-PY=${PY:-.venv/bin/python}
-[ -x "$RLXF" ] || { echo "$RLXF missing: run scripts/build.sh" >&2; exit 1; }
 [ -d "$model" ] || { echo "$model missing: run scripts/fetch-models.sh" >&2; exit 1; }
-[ -f scripts/env.sh ] && source scripts/env.sh
-export OMP_NUM_THREADS=$threads
-mkdir -p bench/results
-stamp=$(date -u +%Y%m%d-%H%M%S)
+source bench/lib.sh
+require_python_modules transformers
 prompts=bench/results/prompts-$stamp.json
 out=bench/results/rollout-$stamp.jsonl
 "$PY" bench/peers/make_prompts.py --model "$model" --rows 64 --tokens 128 --out "$prompts"

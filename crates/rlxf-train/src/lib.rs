@@ -18,6 +18,7 @@ pub mod reward_kinds;
 pub mod rollout;
 pub mod rollout_estimates;
 pub mod run_dir;
+mod run_inputs;
 mod run_record;
 pub mod sequence_batch;
 pub mod step_metrics;

@@ -28,6 +28,7 @@ use crate::policy_update::{
 use crate::rollout::{prepare, sample_and_score, ScoredGroup};
 use crate::rollout_estimates::{rollout_estimates, EstimateSettings};
 use crate::run_dir::RunDir;
+use crate::run_inputs::RunInputs;
 
 pub struct Trainer {
     config: TrainConfig,
@@ -55,25 +56,6 @@ struct ResumePoint {
     state: TrainerState,
 }
 
-/// The reward and the task, built from the recipe before the run folder exists, so a bad reward or
-/// data set leaves no folder behind (and a data set or reward model is read once).
-struct RunInputs {
-    reward: Box<dyn Reward>,
-    task: Box<dyn TaskGenerator>,
-}
-
-impl RunInputs {
-    fn build(config: &TrainConfig) -> Result<Self, TrainError> {
-        let reward = crate::reward_kinds::build_reward(&config.reward)
-            .map_err(|e| TrainError::Reward(e.to_string()))?;
-        let task = config
-            .data
-            .task
-            .build()
-            .map_err(|e| TrainError::Other(format!("data.task: {e}")))?;
-        Ok(Self { reward, task })
-    }
-}
 
 impl Trainer {
     /// Loads everything the run needs; fails before any training work on a bad model, reward or task.

@@ -204,13 +204,8 @@ pub fn sample_problems(
         .parse::<DType>()
         .map_err(TrainError::Other)?
         .kind();
-    let reward = crate::reward_kinds::build_reward(&config.reward)
-        .map_err(|e| TrainError::Reward(e.to_string()))?;
-    let task = config
-        .data
-        .task
-        .build()
-        .map_err(|e| TrainError::Other(format!("data.task: {e}")))?;
+    let crate::run_inputs::RunInputs { reward, task } =
+        crate::run_inputs::RunInputs::build(config)?;
     let model = LanguageModel::load(&config.model.path, device, kind)?;
     let tokenizer = ChatTokenizer::from_dir(&config.model.path, &model.config.eos_token_ids)?;
     let sampler = Sampler {

@@ -127,13 +127,8 @@ impl PreferenceTrainer {
             max_length: section.max_length,
         };
         let (train, held_out, skipped_lines, report) = load_data(&section, &objective, &encoding)?;
-        let reward = crate::reward_kinds::build_reward(&config.reward)
-            .map_err(|e| TrainError::Reward(e.to_string()))?;
-        let task = config
-            .data
-            .task
-            .build()
-            .map_err(|e| TrainError::Other(format!("data.task: {e}")))?;
+        let crate::run_inputs::RunInputs { reward, task } =
+            crate::run_inputs::RunInputs::build(&config)?;
         let run = match run {
             Some(run) => run,
             None => RunDir::create(config.run_dir.as_deref(), &config.to_toml())?,
