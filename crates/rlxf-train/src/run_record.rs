@@ -44,4 +44,3 @@ pub(crate) fn model_hashes(dir: &Path) -> Result<serde_json::Value, TrainError> 
     }
     Ok(out.into())
 }
-

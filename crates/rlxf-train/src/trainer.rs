@@ -6,11 +6,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
-use rlxf_algos::KlController;
-use rlxf_data::{Split, TaskGenerator};
-use rlxf_model::{runtime, ChatTokenizer, DType, LanguageModel, Sampler};
-use rlxf_rewards::Reward;
 use crate::algorithm::{self, Advantages, RolloutRewards};
 use crate::checkpoint::{self as checksum, CheckpointStore, TrainerState};
 use crate::collection::{collect_groups, greedy_rewards};
@@ -18,9 +13,6 @@ use crate::config::TrainConfig;
 use crate::critic::Critic;
 use crate::error::TrainError;
 use crate::evaluation::{evaluate, EvalResult};
-use crate::run_record::{model_hashes, write_environment};
-use crate::step_metrics::best_and_worst;
-pub use crate::step_metrics::{StepMetrics, TrainSummary};
 use crate::optimizer::{AdamW, AdamWSettings};
 use crate::policy_update::{
     accumulate_policy_gradients, clip_grad_norm, flatten, TrainSample, UpdateSettings, UpdateStats,
@@ -29,6 +21,14 @@ use crate::rollout::{prepare, sample_and_score, ScoredGroup};
 use crate::rollout_estimates::{rollout_estimates, EstimateSettings};
 use crate::run_dir::RunDir;
 use crate::run_inputs::RunInputs;
+use crate::run_record::{model_hashes, write_environment};
+use crate::step_metrics::best_and_worst;
+pub use crate::step_metrics::{StepMetrics, TrainSummary};
+use indicatif::{ProgressBar, ProgressStyle};
+use rlxf_algos::KlController;
+use rlxf_data::{Split, TaskGenerator};
+use rlxf_model::{runtime, ChatTokenizer, DType, LanguageModel, Sampler};
+use rlxf_rewards::Reward;
 
 pub struct Trainer {
     config: TrainConfig,
@@ -55,7 +55,6 @@ pub struct Trainer {
 struct ResumePoint {
     state: TrainerState,
 }
-
 
 impl Trainer {
     /// Loads everything the run needs; fails before any training work on a bad model, reward or task.
@@ -125,7 +124,10 @@ impl Trainer {
         let dtype: DType = config.model.dtype.parse().map_err(TrainError::Other)?;
         tch::manual_seed(config.seed as i64);
         if let (Some(train), Some(held_out)) = (task.len(Split::Train), task.len(Split::HeldOut)) {
-            eprintln!("data: {train} training problems, {held_out} held out ({})", task.name());
+            eprintln!(
+                "data: {train} training problems, {held_out} held out ({})",
+                task.name()
+            );
         }
         let policy = LanguageModel::load(&config.model.path, device, dtype.kind())?;
         let tokenizer = ChatTokenizer::from_dir(&config.model.path, &policy.config.eos_token_ids)?;

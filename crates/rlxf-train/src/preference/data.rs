@@ -5,8 +5,12 @@ use rlxf_core::Problem;
 use rlxf_data::{LabelledCompletion, PreferencePair, Skipped};
 use rlxf_model::ChatTokenizer;
 
+use crate::config::ConfigError;
 use crate::error::TrainError;
 use crate::rollout::prepare;
+
+use super::config::PreferenceSection;
+use super::objective::PreferenceObjective;
 
 /// A pair as the model sees it.
 #[derive(Debug, Clone)]
@@ -160,4 +164,84 @@ pub fn encode_examples(
 /// One line per skipped record: the loader's reasons, for the run log.
 pub fn describe_skipped(skipped: &[Skipped]) -> Vec<String> {
     skipped.iter().map(|s| s.to_string()).collect()
+}
+
+/// Loads, encodes and splits the data file; fails with one line when nothing trainable is left.
+pub(crate) fn load_data(
+    section: &PreferenceSection,
+    objective: &PreferenceObjective,
+    encoding: &Encoding<'_>,
+) -> Result<(PreferenceSet, PreferenceSet, usize, EncodingReport), TrainError> {
+    let path = &section.data;
+    let what = if objective.uses_examples() {
+        "{prompt, completion, label} examples"
+    } else {
+        "{prompt, chosen, rejected} pairs"
+    };
+    let fail = |m: String| {
+        TrainError::Config(ConfigError::Invalid(format!(
+            "preference.data {}: {m}",
+            path.display()
+        )))
+    };
+    let mut report = EncodingReport::default();
+    let (loaded, skipped) = if objective.uses_examples() {
+        let l =
+            rlxf_data::load_labelled(path, &section.kto_fields).map_err(|e| fail(e.to_string()))?;
+        let (train, held) = rlxf_data::split_held_out(l.records, section.held_out_fraction);
+        let (train, held) = (
+            encode_examples(&train, encoding, &mut report)?,
+            encode_examples(&held, encoding, &mut report)?,
+        );
+        (
+            (
+                PreferenceSet::Examples(train),
+                PreferenceSet::Examples(held),
+            ),
+            l.skipped,
+        )
+    } else {
+        let l =
+            rlxf_data::load_pairs(path, &section.pair_fields).map_err(|e| fail(e.to_string()))?;
+        let (train, held) = rlxf_data::split_held_out(l.records, section.held_out_fraction);
+        let (train, held) = (
+            encode_pairs(&train, encoding, &mut report)?,
+            encode_pairs(&held, encoding, &mut report)?,
+        );
+        (
+            (PreferenceSet::Pairs(train), PreferenceSet::Pairs(held)),
+            l.skipped,
+        )
+    };
+    for s in &skipped {
+        eprintln!("warning: {s}");
+    }
+    let (train, held_out) = loaded;
+    if train.is_empty() && held_out.is_empty() {
+        let first = skipped
+            .first()
+            .map(|s| format!("; first bad line: {s}"))
+            .unwrap_or_default();
+        return Err(fail(format!(
+            "no usable {what} ({} lines skipped, {} too long for preference.max_length){first}",
+            skipped.len(),
+            report.too_long
+        )));
+    }
+    if train.is_empty() {
+        return Err(fail(format!(
+            "all {} items fell in the held-out split: lower preference.held_out_fraction",
+            held_out.len()
+        )));
+    }
+    if objective.uses_examples() && train.len() < 2 {
+        return Err(fail("kto needs at least 2 training examples (its reference point pairs each prompt with another example's completion)".into()));
+    }
+    if report.too_long > 0 || report.truncated > 0 {
+        eprintln!(
+            "warning: {} items dropped (prompt longer than preference.max_length = {}), {} completions cut to fit",
+            report.too_long, section.max_length, report.truncated
+        );
+    }
+    Ok((train, held_out, skipped.len(), report))
 }

@@ -21,15 +21,14 @@ use crate::run_dir::RunDir;
 
 use super::config::PreferenceSection;
 use super::data::{
-    encode_examples, encode_pairs, EncodedExample, EncodedPair, Encoding, EncodingReport,
-    PreferenceSet,
+    load_data, EncodedExample, EncodedPair, Encoding, EncodingReport, PreferenceSet,
 };
 use super::objective::{
     example_micro_batch, pair_micro_batch, Learner, PreferenceObjective, Tally,
 };
 use super::optimization::{var_stores, Optimizers};
-use crate::policy_update::clip_joint_grad_norm;
 use super::report::{accuracy_of, means, PairAccuracy, PreferenceStepMetrics, PreferenceSummary};
+use crate::policy_update::clip_joint_grad_norm;
 
 /// Where the trained reward model goes in the run folder (and in checkpoints).
 pub const REWARD_MODEL_DIR: &str = "reward_model";
@@ -498,84 +497,4 @@ impl PreferenceTrainer {
             self.optimizers.save(dir)
         })
     }
-}
-
-/// Loads, encodes and splits the data file; fails with one line when nothing trainable is left.
-fn load_data(
-    section: &PreferenceSection,
-    objective: &PreferenceObjective,
-    encoding: &Encoding<'_>,
-) -> Result<(PreferenceSet, PreferenceSet, usize, EncodingReport), TrainError> {
-    let path = &section.data;
-    let what = if objective.uses_examples() {
-        "{prompt, completion, label} examples"
-    } else {
-        "{prompt, chosen, rejected} pairs"
-    };
-    let fail = |m: String| {
-        TrainError::Config(ConfigError::Invalid(format!(
-            "preference.data {}: {m}",
-            path.display()
-        )))
-    };
-    let mut report = EncodingReport::default();
-    let (loaded, skipped) = if objective.uses_examples() {
-        let l =
-            rlxf_data::load_labelled(path, &section.kto_fields).map_err(|e| fail(e.to_string()))?;
-        let (train, held) = rlxf_data::split_held_out(l.records, section.held_out_fraction);
-        let (train, held) = (
-            encode_examples(&train, encoding, &mut report)?,
-            encode_examples(&held, encoding, &mut report)?,
-        );
-        (
-            (
-                PreferenceSet::Examples(train),
-                PreferenceSet::Examples(held),
-            ),
-            l.skipped,
-        )
-    } else {
-        let l =
-            rlxf_data::load_pairs(path, &section.pair_fields).map_err(|e| fail(e.to_string()))?;
-        let (train, held) = rlxf_data::split_held_out(l.records, section.held_out_fraction);
-        let (train, held) = (
-            encode_pairs(&train, encoding, &mut report)?,
-            encode_pairs(&held, encoding, &mut report)?,
-        );
-        (
-            (PreferenceSet::Pairs(train), PreferenceSet::Pairs(held)),
-            l.skipped,
-        )
-    };
-    for s in &skipped {
-        eprintln!("warning: {s}");
-    }
-    let (train, held_out) = loaded;
-    if train.is_empty() && held_out.is_empty() {
-        let first = skipped
-            .first()
-            .map(|s| format!("; first bad line: {s}"))
-            .unwrap_or_default();
-        return Err(fail(format!(
-            "no usable {what} ({} lines skipped, {} too long for preference.max_length){first}",
-            skipped.len(),
-            report.too_long
-        )));
-    }
-    if train.is_empty() {
-        return Err(fail(format!(
-            "all {} items fell in the held-out split: lower preference.held_out_fraction",
-            held_out.len()
-        )));
-    }
-    if objective.uses_examples() && train.len() < 2 {
-        return Err(fail("kto needs at least 2 training examples (its reference point pairs each prompt with another example's completion)".into()));
-    }
-    if report.too_long > 0 || report.truncated > 0 {
-        eprintln!(
-            "warning: {} items dropped (prompt longer than preference.max_length = {}), {} completions cut to fit",
-            report.too_long, section.max_length, report.truncated
-        );
-    }
-    Ok((train, held_out, skipped.len(), report))
 }
