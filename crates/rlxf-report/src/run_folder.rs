@@ -72,10 +72,13 @@ pub struct EvalTotals {
     pub seconds: f64,
 }
 
-/// `summary.json`, written when a run finishes.
+/// `summary.json`, written when a run finishes. A preference run (DPO and kin) names its task
+/// evaluations `task_before` / `task_after`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct RunSummary {
+    #[serde(alias = "task_before")]
     pub before: EvalTotals,
+    #[serde(alias = "task_after")]
     pub after: EvalTotals,
     pub steps: u64,
     pub train_seconds: f64,
@@ -255,6 +258,24 @@ mod tests {
         assert_eq!(run.series("reward_mean"), vec![(1.0, 1.0)]);
         assert_eq!(run.metric_names(), vec!["kl", "reward_mean"]);
         assert!(run.samples.is_empty() && run.summary.is_none() && run.config.is_none());
+    }
+
+    #[test]
+    fn preference_run_summary_reads_its_task_evaluations() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "metrics.jsonl", "{\"step\":1,\"loss\":0.69}\n");
+        let totals = |acc: f64| format!("{{\"accuracy\":{acc},\"mean_reward\":{acc},\"mean_tokens\":9.0,\"problems\":100,\"seconds\":1.0}}");
+        write(
+            dir.path(),
+            "summary.json",
+            &format!(
+                "{{\"algorithm\":\"dpo\",\"steps\":37,\"pairs_before\":{{\"items\":32}},\"task_before\":{},\"task_after\":{},\"train_seconds\":6.0,\"total_seconds\":7.0}}",
+                totals(0.22),
+                totals(0.54)
+            ),
+        );
+        let summary = RunRecord::load(dir.path()).unwrap().summary.unwrap();
+        assert_eq!((summary.before.accuracy, summary.after.accuracy, summary.steps), (0.22, 0.54, 37));
     }
 
     #[test]
