@@ -49,10 +49,26 @@ impl KvCache {
         self.len += t;
     }
 
-    /// Keeps only the rows in `rows` (an index tensor), e.g. to drop finished sequences.
-    pub fn select_rows(&mut self, rows: &Tensor) {
+    /// Replaces the rows by `rows` (an index tensor that may repeat rows), e.g. to give every sample
+    /// of a group its own copy of the shared prompt's cache. Allocates new buffers.
+    pub fn expand_rows(&mut self, rows: &Tensor) {
         for t in self.keys.iter_mut().chain(self.values.iter_mut()) {
             *t = t.index_select(0, rows);
+        }
+    }
+
+    /// Keeps only the rows in `rows` (ascending indices), e.g. to drop finished sequences. Works in
+    /// place and copies only the filled positions: copying whole buffers for every finished row cost
+    /// as much as a decoding step.
+    pub fn retain_rows(&mut self, rows: &Tensor) {
+        let n = rows.size()[0];
+        let len = self.len;
+        for t in self.keys.iter_mut().chain(self.values.iter_mut()) {
+            if len > 0 {
+                let kept = t.narrow(2, 0, len).index_select(0, rows);
+                t.narrow(0, 0, n).narrow(2, 0, len).copy_(&kept);
+            }
+            *t = t.narrow(0, 0, n);
         }
     }
 }

@@ -97,29 +97,33 @@ impl<'a> Sampler<'a> {
         let expand = Tensor::from_slice(&row_to_unique).to_device(device);
         let mut logits = self.model.net.logits(&hidden.narrow(1, prompt_len - 1, 1).squeeze_dim(1)).index_select(0, &expand);
         if u < b {
-            cache.select_rows(&expand);
+            cache.expand_rows(&expand);
         }
-        // Rows still decoding, as indices into `rows`; their order matches the cache's batch rows.
-        let mut active: Vec<usize> = (0..rows.len()).collect();
+        // The rows in the cache, in cache order (ascending). A finished row stays, fed padding with its
+        // logits ignored, until enough rows have finished to be worth compacting the cache.
+        let mut in_cache: Vec<usize> = (0..rows.len()).collect();
         let vocab = logits.size()[1] as usize;
-        let mut host = vec![0f32; active.len() * vocab];
+        let mut host = vec![0f32; in_cache.len() * vocab];
+        let eos_ids = self.tokenizer.eos_ids();
         for step in 0..params.max_new_tokens {
             let logits_f32 = logits.to_kind(Kind::Float).to_device(Device::Cpu).contiguous();
-            host.resize(active.len() * vocab, 0.0);
-            logits_f32.f_copy_data(&mut host, active.len() * vocab)?;
+            host.resize(in_cache.len() * vocab, 0.0);
+            logits_f32.f_copy_data(&mut host, in_cache.len() * vocab)?;
             // Each row draws with its own RNG, so choosing rows in parallel changes no token.
-            // `active` is ascending, so the active rows in order are the cache's rows in order.
-            let mut is_active = vec![false; rows.len()];
-            active.iter().for_each(|&ri| is_active[ri] = true);
-            let eos_ids = self.tokenizer.eos_ids();
+            // `in_cache` is ascending, so the cached rows in order are the cache's rows in order.
+            let mut cached = vec![false; rows.len()];
+            in_cache.iter().for_each(|&ri| cached[ri] = true);
             let choices: Vec<_> = rows
                 .iter_mut()
-                .zip(&is_active)
+                .zip(&cached)
                 .filter_map(|(row, &on)| on.then_some(row))
                 .zip(host.chunks_mut(vocab))
                 .collect::<Vec<_>>()
                 .into_par_iter()
                 .map(|(row, row_logits)| {
+                    if row.finish.is_some() {
+                        return None;
+                    }
                     if row.tokens.len() < params.min_new_tokens {
                         for &eos in eos_ids {
                             if let Some(l) = row_logits.get_mut(eos as usize) {
@@ -127,11 +131,15 @@ impl<'a> Sampler<'a> {
                             }
                         }
                     }
-                    choose(row_logits, params.temperature, params.top_k, params.top_p, &mut row.rng)
+                    Some(choose(row_logits, params.temperature, params.top_k, params.top_p, &mut row.rng))
                 })
                 .collect();
-            let mut next = Vec::with_capacity(active.len());
-            for (&ri, c) in active.iter().zip(choices) {
+            let mut next = Vec::with_capacity(in_cache.len());
+            for (&ri, choice) in in_cache.iter().zip(choices) {
+                let Some(c) = choice else {
+                    next.push(pad);
+                    continue;
+                };
                 let row = &mut rows[ri];
                 row.tokens.push(c.token);
                 row.logprobs.push(c.logprob);
@@ -141,22 +149,24 @@ impl<'a> Sampler<'a> {
                     row.finish = Some(FinishReason::Length);
                 }
             }
-            let still: Vec<usize> = (0..active.len()).filter(|&s| rows[active[s]].finish.is_none()).collect();
+            let still: Vec<usize> = (0..in_cache.len()).filter(|&s| rows[in_cache[s]].finish.is_none()).collect();
             if still.is_empty() {
                 break;
             }
-            let mut next_ids = Tensor::from_slice(&next).view([active.len() as i64, 1]).to_device(device);
-            if still.len() < active.len() {
-                // Drop finished rows from the batch so later steps cost only what is still running.
+            let mut next_ids = Tensor::from_slice(&next).view([in_cache.len() as i64, 1]).to_device(device);
+            let finished = in_cache.len() - still.len();
+            if finished > 0 && finished * 8 >= in_cache.len() {
+                // Drop finished rows so later steps cost only what is still running; waiting until an
+                // eighth of the rows are done bounds both the wasted compute and the copying.
                 let keep = Tensor::from_slice(&still.iter().map(|&s| s as i64).collect::<Vec<_>>()).to_device(device);
-                cache.select_rows(&keep);
+                cache.retain_rows(&keep);
                 key_valid = key_valid.index_select(0, &keep);
                 next_ids = next_ids.index_select(0, &keep);
-                active = still.iter().map(|&s| active[s]).collect();
+                in_cache = still.iter().map(|&s| in_cache[s]).collect();
             }
             let col = cache.len();
             let _ = key_valid.narrow(1, col, 1).fill_(1);
-            let positions: Vec<i64> = active
+            let positions: Vec<i64> = in_cache
                 .iter()
                 .map(|&ri| {
                     let p = rows[ri].next_position;
@@ -164,7 +174,7 @@ impl<'a> Sampler<'a> {
                     p
                 })
                 .collect();
-            let positions = Tensor::from_slice(&positions).view([active.len() as i64, 1]).to_device(device);
+            let positions = Tensor::from_slice(&positions).view([in_cache.len() as i64, 1]).to_device(device);
             let mask = causal_mask(&key_valid.narrow(1, 0, col + 1), 1);
             let hidden = self.model.net.hidden_states(&next_ids, &positions, &mask, Some(&mut cache));
             logits = self.model.net.logits(&hidden.squeeze_dim(1));

@@ -129,3 +129,32 @@ fn min_new_tokens_holds_back_end_of_sequence() {
     assert!(rows.iter().all(|c| c.token_ids.len() == 8 && c.finish == FinishReason::Length));
     assert!(SamplingParams { min_new_tokens: 9, ..SamplingParams::greedy(8) }.validate().is_err());
 }
+
+#[test]
+fn rows_finishing_at_different_steps_equal_one_by_one() {
+    // Twenty rows that end at many different steps exercise both ways a finished row is handled:
+    // kept in the batch (fed padding) while few have finished, and compacted out of the cache later.
+    let (dir, model, tok) = tiny();
+    let base = requests(&tok);
+    let reqs: Vec<GenerationRequest> =
+        (0..20).map(|i| GenerationRequest { seed: 500 + i as u64, ..base[i % base.len()].clone() }).collect();
+    let params = SamplingParams { temperature: 1.0, max_new_tokens: 24, ..SamplingParams::default() };
+    let free = Sampler::new(&model, &tok).generate_all(&reqs, &params).unwrap();
+    // Declare as end of sequence the token row i draws at step 1 + i % 12, so rows stop early and apart.
+    let eos: Vec<u32> = free.iter().enumerate().map(|(i, c)| c.token_ids[1 + i % 12]).collect();
+    let eos_tok = ChatTokenizer::from_dir(dir.path(), &eos).unwrap();
+    let sampler = Sampler::new(&model, &eos_tok);
+    let batched = sampler.generate_all(&reqs, &params).unwrap();
+    let mut lengths: Vec<usize> = batched.iter().map(|c| c.token_ids.len()).collect();
+    lengths.sort();
+    lengths.dedup();
+    assert!(lengths.len() >= 4, "rows should end at several different steps: {lengths:?}");
+    for (r, b) in reqs.iter().zip(&batched) {
+        let single = sampler.generate_all(std::slice::from_ref(r), &params).unwrap().remove(0);
+        assert_eq!(single.token_ids, b.token_ids, "batched and one-by-one tokens differ");
+        assert_eq!(single.finish, b.finish);
+        for (x, y) in single.logprobs.iter().zip(&b.logprobs) {
+            assert!((x - y).abs() < 1e-4, "logprob {x} vs {y}");
+        }
+    }
+}
