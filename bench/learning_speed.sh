@@ -32,7 +32,7 @@ require_python_modules trl,matplotlib
 out=bench/results/learning-$stamp.jsonl
 train=bench/results/train-problems-$stamp.jsonl
 held=bench/results/held-out-problems-$stamp.jsonl
-common=(--set "model.path=$model" --set "model.threads=$threads" --set algorithm.steps="$steps")
+common=(--set "model.path=$model" --set "model.threads=$threads")
 "$RLXF" problems "${common[@]}" --split train --count $((8 * most_steps)) > "$train"
 "$RLXF" problems "${common[@]}" --split held_out --count "$held_out" > "$held"
 run=bench/results/rlxf-learning-$stamp

@@ -155,7 +155,7 @@ impl<'a> Sampler<'a> {
             }
             let mut next_ids = Tensor::from_slice(&next).view([in_cache.len() as i64, 1]).to_device(device);
             let finished = in_cache.len() - still.len();
-            if finished > 0 && finished * 8 >= in_cache.len() {
+            if finished * 8 >= in_cache.len() {
                 // Drop finished rows so later steps cost only what is still running; waiting until an
                 // eighth of the rows are done bounds both the wasted compute and the copying.
                 let keep = Tensor::from_slice(&still.iter().map(|&s| s as i64).collect::<Vec<_>>()).to_device(device);
