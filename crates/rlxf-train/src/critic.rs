@@ -10,7 +10,7 @@ use crate::config::{CriticKind, CriticSection};
 use crate::error::TrainError;
 use crate::logprobs::{completion_logprobs, Entropy};
 use crate::optimizer::{AdamW, AdamWSettings};
-use crate::policy_update::clip_grad_norm;
+use crate::policy_update::clip_joint_grad_norm;
 use crate::sequence_batch::SequenceBatch;
 
 /// Folder of a checkpoint that holds the critic (head, optimizer, separate trunk).
@@ -71,18 +71,18 @@ impl Critic {
         }
     }
 
-    /// Clips the critic's own gradients (the head, and a separate trunk) to `max_norm` and steps its
-    /// optimizers; returns the norm before clipping. A shared trunk is stepped by the policy optimizer.
+    /// Clips the critic's own gradients (the head, and a separate trunk, on their joint norm, as one
+    /// model) to `max_norm` and steps its optimizers; returns the norm before clipping. A shared trunk
+    /// is stepped, and clipped, by the policy optimizer.
     pub fn step(&mut self, max_norm: f64) -> f64 {
-        let mut norm_sq = clip_grad_norm(&self.head.vs, max_norm).powi(2);
-        if let Some(trunk) = &self.trunk {
-            norm_sq += clip_grad_norm(&trunk.vs, max_norm).powi(2);
-        }
+        let mut stores = vec![&self.head.vs];
+        stores.extend(self.trunk.as_ref().map(|t| &t.vs));
+        let norm = clip_joint_grad_norm(&stores, max_norm);
         self.head_optimizer.step();
         if let Some(o) = &mut self.trunk_optimizer {
             o.step();
         }
-        norm_sq.sqrt()
+        norm
     }
 
     /// Writes the head, its optimizer and a separate trunk with its optimizer under `dir/critic`.

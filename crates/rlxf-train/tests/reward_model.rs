@@ -166,19 +166,21 @@ fn reward_kind_scores_equal_a_direct_forward() {
         .iter()
         .map(|s| s.value)
         .collect();
-    // The same sequences by hand: template-rendered prompt, then the completion's ids.
+    // The same sequences as reward-model training encodes its pairs (no end-of-turn token).
     let tokenizer = rlxf_model::ChatTokenizer::from_dir(dir.path(), &[]).unwrap();
+    let encoding = rlxf_train::preference::data::Encoding {
+        tokenizer: &tokenizer,
+        default_system: None,
+        end_of_turn: false,
+        max_length: 4096,
+    };
     let seqs: Vec<Vec<u32>> = items
         .iter()
         .map(|(p, c)| {
-            let mut ids = tokenizer
-                .encode(
-                    &tokenizer
-                        .render_chat(&[rlxf_model::ChatMessage::new("user", p)])
-                        .unwrap(),
-                )
-                .unwrap();
-            ids.extend(tokenizer.encode(c).unwrap());
+            let mut ids = encoding.prompt(None, p).unwrap();
+            let mut report = Default::default();
+            let completion = encoding.completion(ids.len(), c, &mut report).unwrap();
+            ids.extend(completion.unwrap());
             ids
         })
         .collect();
@@ -228,6 +230,7 @@ fn reward_model_training_learns_a_ranking() {
         format!("preference.data={}", data.display()),
         "preference.held_out_fraction=0.25".into(),
         "preference.epochs=6".into(),
+        "preference.eval_every=10".into(),
         "preference.batch_pairs=8".into(),
         "preference.micro_batch_pairs=8".into(),
         "optimizer.lr=3e-3".into(),
@@ -243,6 +246,17 @@ fn reward_model_training_learns_a_ranking() {
     );
     assert!(summary.pairs_after.loss < summary.pairs_before.loss);
     assert!(summary.task_before.is_none());
+    // Held-out accuracy on every 10th step before the last (the last one is `pairs_after`).
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let evaluated: Vec<u64> = metrics
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|m| m["held_out_accuracy"].is_f64())
+        .map(|m| m["step"].as_u64().unwrap())
+        .collect();
+    let expected: Vec<u64> = (10..summary.steps as u64).step_by(10).collect();
+    assert!(!expected.is_empty());
+    assert_eq!(evaluated, expected, "{metrics}");
     let model = RewardModel::load(&run.join("reward_model"), Device::Cpu, Kind::Float).unwrap();
     assert!(model.trunk.config.raw["architectures"][0] == "Qwen2ForSequenceClassification");
 }

@@ -20,6 +20,10 @@ pub struct PreferenceSection {
     pub held_out_fraction: f64,
     #[serde(default = "one")]
     pub epochs: usize,
+    /// Measure held-out preference accuracy every this many steps (0 = only before and after), to
+    /// see when the model starts to overfit.
+    #[serde(default)]
+    pub eval_every: usize,
     /// Pairs (or KTO examples) per optimizer step.
     #[serde(default = "default_batch_pairs")]
     pub batch_pairs: usize,

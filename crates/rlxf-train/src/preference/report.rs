@@ -27,6 +27,9 @@ pub struct PreferenceStepMetrics {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kl_reference_point: Option<f64>,
     pub step_seconds: f64,
+    /// Held-out preference accuracy after this step, on the steps `preference.eval_every` picks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_out_accuracy: Option<f64>,
 }
 
 /// Preference accuracy of a model on a set of pairs (or KTO examples).

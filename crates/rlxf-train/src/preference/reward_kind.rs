@@ -6,11 +6,13 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use rlxf_core::Score;
-use rlxf_model::{runtime, ChatMessage, ChatTokenizer, RewardModel};
+use rlxf_core::{Problem, Score};
+use rlxf_model::{runtime, ChatTokenizer, RewardModel};
 use rlxf_rewards::spec::{parse_params, Registry};
 use rlxf_rewards::{Reward, ScoreInput};
 use serde::Deserialize;
+
+use crate::rollout::prepare;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -67,18 +69,13 @@ impl RewardModelScorer {
         })
     }
 
-    /// Token ids the model scores: the chat-rendered prompt, then the completion text.
+    /// Token ids the model scores: the prompt rendered exactly as reward-model training renders it
+    /// (`rollout::prepare`, the path of every prompt in training), then the completion text.
     pub fn sequence(&self, prompt: &str, completion: &str) -> Result<Vec<u32>, String> {
-        let mut messages = Vec::with_capacity(2);
-        if let Some(system) = &self.params.system_prompt {
-            messages.push(ChatMessage::new("system", system));
-        }
-        messages.push(ChatMessage::new("user", prompt));
-        let text = self
-            .tokenizer
-            .render_chat(&messages)
-            .map_err(|e| e.to_string())?;
-        let mut ids = self.tokenizer.encode(&text).map_err(|e| e.to_string())?;
+        let problem = Problem::new("", prompt, None);
+        let mut ids = prepare(problem, &self.tokenizer, self.params.system_prompt.as_deref())
+            .map_err(|e| e.to_string())?
+            .ids;
         ids.extend(
             self.tokenizer
                 .encode(completion)

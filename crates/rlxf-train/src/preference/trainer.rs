@@ -328,8 +328,22 @@ impl PreferenceTrainer {
             }
         };
         let train_start = Instant::now();
+        // Held-out evaluations between steps are not training time.
+        let mut eval_seconds = 0.0;
         for step in first_step..=steps {
-            let metrics = self.step(step)?;
+            let mut metrics = self.step(step)?;
+            let every = self.section.eval_every;
+            if every > 0 && step % every == 0 && step < steps {
+                let eval_start = Instant::now();
+                let held_out = self.evaluate_pairs()?;
+                eval_seconds += eval_start.elapsed().as_secs_f64();
+                eprintln!(
+                    "step {step}: held-out preference accuracy {:.1}% ({} items)",
+                    100.0 * held_out.accuracy,
+                    held_out.items
+                );
+                metrics.held_out_accuracy = Some(held_out.accuracy);
+            }
             self.run.log_metrics(&metrics)?;
             eprintln!(
                 "step {step}/{steps} loss {:.4} acc {:.3} margin {:.3} grad {:.3} ({:.1} s)",
@@ -339,7 +353,8 @@ impl PreferenceTrainer {
                 metrics.grad_norm,
                 metrics.step_seconds
             );
-            let train_seconds = seconds_before + train_start.elapsed().as_secs_f64();
+            let train_seconds =
+                seconds_before + train_start.elapsed().as_secs_f64() - eval_seconds;
             let interrupted = self.stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst));
             let every = self.config.checkpoint.every;
             if interrupted || (every > 0 && step % every == 0 && step < steps) {
@@ -353,7 +368,8 @@ impl PreferenceTrainer {
                 }
             }
         }
-        let train_seconds = seconds_before + train_start.elapsed().as_secs_f64();
+        let train_seconds =
+            seconds_before + train_start.elapsed().as_secs_f64() - eval_seconds;
         let pairs_after = self.evaluate_pairs()?;
         eprintln!(
             "held-out preference accuracy after: {:.1}% (before {:.1}%)",
@@ -428,6 +444,7 @@ impl PreferenceTrainer {
             pairs: tally.items,
             kl_reference_point: kto.then(|| tally.z0_sum / tally.micro_batches.max(1) as f64),
             step_seconds: start.elapsed().as_secs_f64(),
+            held_out_accuracy: None,
         })
     }
 
