@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use rlxf_algos::AdvantageScaling;
 
+use crate::lr_schedule::LrSchedule;
 use crate::policy_loss::KlEstimator;
 use rlxf_core::SamplingParams;
 use rlxf_data::TaskSpec;
@@ -192,6 +193,9 @@ pub struct OptimizerSection {
     /// Linear warm-up of the learning rate over this many steps.
     #[serde(default)]
     pub warmup_steps: usize,
+    /// After warm-up: `constant`, or `linear` / `cosine` decay to zero at the last step.
+    #[serde(default)]
+    pub schedule: LrSchedule,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

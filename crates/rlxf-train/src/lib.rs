@@ -9,6 +9,7 @@ pub mod critic;
 mod error;
 pub mod evaluation;
 pub mod logprobs;
+pub mod lr_schedule;
 pub mod optimizer;
 pub mod policy_loss;
 pub mod policy_update;

@@ -13,6 +13,7 @@ use crate::config::TrainConfig;
 use crate::critic::Critic;
 use crate::error::TrainError;
 use crate::evaluation::{evaluate, EvalResult};
+use crate::lr_schedule::learning_rate;
 use crate::optimizer::{AdamW, AdamWSettings};
 use crate::policy_update::{
     accumulate_policy_gradients, clip_grad_norm, flatten, TrainSample, UpdateSettings, UpdateStats,
@@ -347,11 +348,7 @@ impl Trainer {
 
     fn learning_rate(&self, step: usize) -> f64 {
         let o = &self.config.optimizer;
-        if o.warmup_steps > 0 && step <= o.warmup_steps {
-            o.lr * step as f64 / o.warmup_steps as f64
-        } else {
-            o.lr
-        }
+        learning_rate(o.schedule, o.lr, o.warmup_steps, step, self.config.algorithm.steps)
     }
 
     /// Seed of sample `g` of training problem `problem`: distinct per sample, fixed by the run seed.

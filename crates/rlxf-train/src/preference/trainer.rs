@@ -17,6 +17,7 @@ use crate::checkpoint::{self as checksum, CheckpointStore, TrainerState};
 use crate::config::{ConfigError, TrainConfig};
 use crate::error::TrainError;
 use crate::evaluation::{evaluate, EvalResult};
+use crate::lr_schedule::learning_rate;
 use crate::run_dir::RunDir;
 
 use super::config::PreferenceSection;
@@ -409,11 +410,7 @@ impl PreferenceTrainer {
 
     fn learning_rate(&self, step: usize) -> f64 {
         let o = &self.config.optimizer;
-        if o.warmup_steps > 0 && step <= o.warmup_steps {
-            o.lr * step as f64 / o.warmup_steps as f64
-        } else {
-            o.lr
-        }
+        learning_rate(o.schedule, o.lr, o.warmup_steps, step, self.total_steps())
     }
 
     fn step(&mut self, step: usize) -> Result<PreferenceStepMetrics, TrainError> {
