@@ -4,7 +4,7 @@ use tch::{nn, Kind, Tensor};
 
 use crate::config::ModelConfig;
 use crate::kv_cache::KvCache;
-use crate::layers::{DecoderLayer, LayerKv, Linear, RmsNorm};
+use crate::layers::{project, DecoderLayer, LayerKv, Linear, RmsNorm};
 use crate::rope::Rope;
 
 /// The model-level counterpart of `LayerKv`: one source of earlier keys/values for all layers.
@@ -94,7 +94,7 @@ impl DecoderLm {
     pub fn logits(&self, hidden: &Tensor) -> Tensor {
         match &self.lm_head {
             Some(head) => head.forward(hidden),
-            None => hidden.matmul(&self.embed_tokens.tr()),
+            None => project(hidden, &self.embed_tokens, None),
         }
     }
 

@@ -1,7 +1,7 @@
 //! The building blocks of a Llama/Qwen2 decoder layer. Parameter names follow Hugging Face's so that
 //! checkpoints load and save without renaming.
 
-use tch::{nn, Kind, Tensor};
+use tch::{nn, Device, Kind, Tensor};
 
 use crate::config::ModelConfig;
 use crate::kv_cache::KvCache;
@@ -25,8 +25,33 @@ impl Linear {
     }
 
     pub fn forward(&self, x: &Tensor) -> Tensor {
-        x.linear(&self.weight, self.bias.as_ref())
+        project(x, &self.weight, self.bias.as_ref())
     }
+}
+
+/// Inputs of at most this many rows (decoding steps, small batches) take the transposed product.
+const FEW_ROWS: i64 = 128;
+
+/// `x · weightᵀ + bias` for `weight` `[out, in]`. On CPU in f32, few rows (a decoding step) are
+/// computed as `(weight · xᵀ)ᵀ`: the same product, but MKL runs the tall `[out, in] x [in, rows]`
+/// GEMM faster than the wide `[rows, in] x [in, out]` one on this project's CPU, most for the
+/// vocabulary projection (bench/projection_layout.py times both). Many rows (training, prefill)
+/// keep the usual layout.
+pub fn project(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
+    let (out_dim, in_dim) = weight.size2().expect("a projection weight is [out, in]");
+    let mut shape = x.size();
+    let rows = shape[..shape.len() - 1].iter().product::<i64>();
+    let transposed = rows <= FEW_ROWS && x.device() == Device::Cpu && x.kind() == Kind::Float && weight.kind() == Kind::Float;
+    if !transposed {
+        return x.linear(weight, bias);
+    }
+    *shape.last_mut().expect("input has a feature dimension") = out_dim;
+    let y = weight.matmul(&x.reshape([rows, in_dim]).tr()).tr().contiguous();
+    let y = match bias {
+        Some(b) => y + b,
+        None => y,
+    };
+    y.view(shape.as_slice())
 }
 
 pub struct RmsNorm {
