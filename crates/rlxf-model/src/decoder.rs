@@ -93,7 +93,7 @@ impl DecoderLm {
     /// Vocabulary logits for hidden states of any leading shape.
     pub fn logits(&self, hidden: &Tensor) -> Tensor {
         match &self.lm_head {
-            Some(head) => head.forward(hidden),
+            Some(head) => head.forward_vocabulary(hidden),
             None => project(hidden, &self.embed_tokens, None),
         }
     }
