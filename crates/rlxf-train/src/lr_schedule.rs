@@ -14,7 +14,7 @@ pub enum LrSchedule {
 }
 
 /// Learning rate of `step` (1-based) of `total_steps`: `lr * step / warmup` during warm-up, then the
-/// schedule's factor of the progress after warm-up, `(step - warmup) / (total - warmup)`.
+/// schedule's factor of the progress after warm-up, `(step - warmup - 1) / (total - warmup)`.
 pub fn learning_rate(
     schedule: LrSchedule,
     lr: f64,
@@ -65,13 +65,11 @@ mod tests {
         // transformers.get_linear_schedule_with_warmup(opt, num_warmup_steps=3, num_training_steps=10),
         // the rate used by updates 1..=10 (scheduler.step() after each), lr 1.
         let hf = [0.0, 1.0 / 3.0, 2.0 / 3.0, 1.0, 6.0 / 7.0, 5.0 / 7.0, 4.0 / 7.0, 3.0 / 7.0, 2.0 / 7.0, 1.0 / 7.0];
-        for (i, expected) in hf.iter().enumerate() {
-            // Hugging Face's first update runs at rate 0 (warm-up counted from step 0); ours at
-            // 1/warmup, one step ahead during warm-up and equal afterwards.
-            if i >= 3 {
-                let got = learning_rate(LrSchedule::Linear, 1.0, 3, i + 1, 10);
-                assert!((got - expected).abs() < 1e-12, "update {}: {got} vs {expected}", i + 1);
-            }
+        // Hugging Face's first update runs at rate 0 (warm-up counted from step 0); ours at
+        // 1/warmup, one step ahead during warm-up and equal from the first update after it.
+        for (i, expected) in hf.iter().enumerate().skip(3) {
+            let got = learning_rate(LrSchedule::Linear, 1.0, 3, i + 1, 10);
+            assert!((got - expected).abs() < 1e-12, "update {}: {got} vs {expected}", i + 1);
         }
     }
 

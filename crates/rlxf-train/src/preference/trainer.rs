@@ -333,8 +333,8 @@ impl PreferenceTrainer {
         let mut eval_seconds = 0.0;
         for step in first_step..=steps {
             let mut metrics = self.step(step)?;
-            let every = self.section.eval_every;
-            if every > 0 && step % every == 0 && step < steps {
+            let eval_every = self.section.eval_every;
+            if eval_every > 0 && step % eval_every == 0 && step < steps {
                 let eval_start = Instant::now();
                 let held_out = self.evaluate_pairs()?;
                 eval_seconds += eval_start.elapsed().as_secs_f64();
