@@ -4,6 +4,7 @@
 pub mod config;
 pub mod decoder;
 mod error;
+pub mod host_memory;
 pub mod kv_cache;
 mod layers;
 pub mod mask;

@@ -142,6 +142,9 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RLXF_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
+    // Before any thread starts: mallopt must not race allocations.
+    let memory_policy = rlxf_model::host_memory::retain_freed_memory();
+    tracing::debug!(?memory_policy, "host memory");
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train { config, overrides, dry_run, resume } => commands::train(config, &overrides, dry_run, resume),
