@@ -4,7 +4,7 @@
 //! activations and their gradients). With glibc's defaults such blocks are either mmap-ed or trimmed
 //! off the heap top when freed, so the next layer faults in fresh pages that the kernel must zero:
 //! `perf stat -e page-faults` on `rlxf bench rollout --batch 32` counts about 3x more faults than
-//! with the settings below (see docs/BENCHMARKS.md). Keeping freed blocks in the heap reuses them.
+//! with the settings below (docs/benchmarks/peers-cpu.md). Keeping freed blocks in the heap reuses them.
 
 /// glibc's own environment variables for the same settings: when the user sets any of them, theirs win.
 const GLIBC_MALLOC_ENV: [&str; 4] =
