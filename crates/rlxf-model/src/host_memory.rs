@@ -7,7 +7,7 @@
 //! with the settings below (docs/benchmarks/peers-cpu.md). Keeping freed blocks in the heap reuses them.
 
 /// glibc's own environment variables for the same settings: when the user sets any of them, theirs win.
-const GLIBC_MALLOC_ENV: [&str; 4] =
+pub const GLIBC_MALLOC_ENV: [&str; 4] =
     ["GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_"];
 
 /// Blocks below this come from the heap (the largest per-layer tensor of a 0.5B model at batch 64

@@ -2,7 +2,7 @@
 //! a block freed and allocated again is served from pages already faulted in.
 #![cfg(all(target_os = "linux", target_env = "gnu"))]
 
-use rlxf_model::host_memory::{retain_freed_memory, HostMemoryPolicy};
+use rlxf_model::host_memory::{retain_freed_memory, HostMemoryPolicy, GLIBC_MALLOC_ENV};
 
 fn minor_faults() -> i64 {
     // SAFETY: getrusage writes into the struct we pass.
@@ -24,7 +24,7 @@ fn faults_for_block(bytes: usize) -> i64 {
 #[test]
 fn a_freed_block_is_reused_without_new_page_faults() {
     let policy = retain_freed_memory();
-    if std::env::var_os("GLIBC_TUNABLES").is_some() || std::env::var_os("MALLOC_TRIM_THRESHOLD_").is_some() {
+    if GLIBC_MALLOC_ENV.iter().any(|name| std::env::var_os(name).is_some()) {
         assert_eq!(policy, HostMemoryPolicy::UserSettings);
         return;
     }
