@@ -10,9 +10,12 @@
 pub const GLIBC_MALLOC_ENV: [&str; 4] =
     ["GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_"];
 
-/// Blocks below this come from the heap (the largest per-layer tensor of a 0.5B model at batch 64
-/// is well under it); bigger ones, like whole checkpoints, are still mmap-ed and returned.
-const MMAP_THRESHOLD: usize = 256 << 20;
+/// Blocks below this come from the heap: per-layer prefill and decode tensors (SmolLM2-135M's MLP
+/// activations at batch 32 x 128 tokens are 25 MB). Bigger ones (training's logits and their
+/// gradients, checkpoints) are still mmap-ed and returned: with 256 MiB here, those fragmented the heap
+/// and a GRPO step's peak RSS rose 13% (5.3 -> 6.1 GB) for no measurable step-time gain; 64 MiB costs
+/// 6% (5.7 GB) and keeps the prefill's fault reduction (docs/benchmarks/peers-cpu.md).
+const MMAP_THRESHOLD: usize = 64 << 20;
 /// The heap top is returned to the kernel only once this much of it is free.
 const TRIM_THRESHOLD: usize = 1 << 30;
 /// Heap growth step, so a pass that needs a little more does not call brk for every block.

@@ -120,6 +120,15 @@ fn read_version(torch_root: &std::path::Path) -> Option<String> {
     std::fs::read_to_string(torch_root.join("build-version")).ok().map(|s| s.trim().to_string())
 }
 
+/// The process's peak resident set (VmHWM), in MiB; 0 where /proc is unavailable.
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,13 +158,4 @@ mod tests {
     fn the_loaded_libtorch_is_2_11() {
         assert!(check_torch_version().unwrap().starts_with("2.11.0"));
     }
-}
-
-/// The process's peak resident set (VmHWM), in MiB; 0 where /proc is unavailable.
-pub fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
 }
