@@ -4,6 +4,7 @@
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::config::ModelConfig;
+use crate::few_rows_linear;
 use crate::kv_cache::KvCache;
 use crate::rope::apply_rotary;
 
@@ -25,7 +26,8 @@ impl Linear {
     }
 
     pub fn forward(&self, x: &Tensor) -> Tensor {
-        x.linear(&self.weight, self.bias.as_ref())
+        few_rows_linear::try_linear(x, &self.weight, self.bias.as_ref())
+            .unwrap_or_else(|| x.linear(&self.weight, self.bias.as_ref()))
     }
 
     /// The vocabulary projection: [`project`]'s layout choice.
@@ -37,13 +39,18 @@ impl Linear {
 /// Inputs of at most this many rows (decoding steps, small batches) take the transposed product.
 const FEW_ROWS: i64 = 128;
 
-/// `x · weightᵀ + bias` for the vocabulary projection (`weight` `[vocab, hidden]`). On CPU in f32,
-/// few rows (a decoding step) are computed as `(weight · xᵀ)ᵀ`: the same product, but MKL runs the
+/// `x · weightᵀ + bias` for the vocabulary projection (`weight` `[vocab, hidden]`). Without gradients,
+/// few rows go to [`few_rows_linear`] like every other projection. Where that kernel cannot run (no
+/// AVX2/FMA, or switched off) but the rest holds (CPU, f32, few rows), the product is computed as
+/// `(weight · xᵀ)ᵀ`: the same product, but MKL runs the
 /// tall `[vocab, hidden] x [hidden, rows]` GEMM 1.3-1.7x faster than the wide one at 32 rows on this
 /// project's CPU (bench/projection_layout.py times both; for the small per-layer projections neither
 /// layout wins consistently, so they keep `linear`). Many rows (training, prefill) keep the usual
 /// layout.
 pub fn project(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
+    if let Some(y) = few_rows_linear::try_linear(x, weight, bias) {
+        return y;
+    }
     let (out_dim, in_dim) = weight.size2().expect("a projection weight is [out, in]");
     let mut shape = x.size();
     let rows = shape[..shape.len() - 1].iter().product::<i64>();

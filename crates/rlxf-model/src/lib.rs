@@ -4,6 +4,7 @@
 pub mod config;
 pub mod decoder;
 mod error;
+pub mod few_rows_linear;
 pub mod host_memory;
 pub mod kv_cache;
 mod layers;

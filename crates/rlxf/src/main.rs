@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench_command;
+mod bench_projections;
 mod commands;
 mod problems_command;
 mod eval_command;
@@ -135,6 +136,8 @@ enum Command {
 enum BenchCommand {
     /// Sampler throughput on fixed-length completions from given prompt token ids (JSON lines).
     Rollout(bench_command::RolloutArgs),
+    /// One decoding step's projections: libtorch `linear` vs rlxf's few-rows kernel, same inputs.
+    Projections(bench_projections::ProjectionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -161,6 +164,7 @@ fn main() -> ExitCode {
             problems_command::problems(config, &overrides, &split, start, count)
         }
         Command::Bench { command: BenchCommand::Rollout(args) } => bench_command::rollout(args),
+        Command::Bench { command: BenchCommand::Projections(args) } => bench_projections::projections(args),
         Command::Reward { command } => reward_commands::run(command),
     };
     match result {

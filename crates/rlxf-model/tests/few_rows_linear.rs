@@ -1,0 +1,65 @@
+//! The few-rows CPU kernel against libtorch's `linear` (MKL), on the shapes decoding uses and on
+//! awkward ones (column and input tails, one row, odd row counts), with and without bias, on one
+//! and two threads; and the cases it must leave to libtorch.
+use rlxf_model::few_rows_linear::{available, try_linear, MAX_ROWS};
+use tch::{Kind, Tensor};
+
+fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
+    (a - b).abs().max().double_value(&[])
+}
+
+fn check(rows: i64, inputs: i64, outputs: i64, with_bias: bool) {
+    let x = Tensor::randn([rows, inputs], (Kind::Float, tch::Device::Cpu));
+    let w = Tensor::randn([outputs, inputs], (Kind::Float, tch::Device::Cpu)) / (inputs as f64).sqrt();
+    let b = with_bias.then(|| Tensor::randn([outputs], (Kind::Float, tch::Device::Cpu)));
+    let expected = x.linear(&w, b.as_ref());
+    let got = try_linear(&x, &w, b.as_ref()).expect("the kernel applies to a no-grad f32 CPU product");
+    assert_eq!(got.size(), expected.size());
+    let diff = max_abs_diff(&got, &expected);
+    assert!(diff < 1e-4, "rows {rows} inputs {inputs} outputs {outputs} bias {with_bias}: max abs diff {diff}");
+}
+
+#[test]
+fn matches_linear_on_decoding_and_tail_shapes() {
+    if !available() {
+        eprintln!("skipped: this CPU lacks AVX2/FMA");
+        return;
+    }
+    tch::manual_seed(0);
+    for threads in [1, 2] {
+        tch::set_num_threads(threads);
+        for &(inputs, outputs) in &[(576, 576), (576, 192), (576, 1536), (1536, 576), (576, 4099), (13, 7), (896, 4864), (7, 1)] {
+            for rows in [1, 2, 3, 32, 33, MAX_ROWS] {
+                check(rows, inputs, outputs, false);
+            }
+            check(5, inputs, outputs, true);
+        }
+    }
+}
+
+#[test]
+fn keeps_leading_dimensions() {
+    if !available() {
+        return;
+    }
+    let x = Tensor::randn([4, 1, 64], (Kind::Float, tch::Device::Cpu));
+    let w = Tensor::randn([10, 64], (Kind::Float, tch::Device::Cpu));
+    let got = try_linear(&x, &w, None).unwrap();
+    assert_eq!(got.size(), [4, 1, 10]);
+    assert!(max_abs_diff(&got, &x.linear(&w, None::<&Tensor>)) < 1e-4);
+    // a non-contiguous input (a transposed view) gives the same product
+    let xt = Tensor::randn([64, 3], (Kind::Float, tch::Device::Cpu)).tr();
+    assert!(max_abs_diff(&try_linear(&xt, &w, None).unwrap(), &xt.linear(&w, None::<&Tensor>)) < 1e-4);
+}
+
+#[test]
+fn leaves_gradients_many_rows_and_other_dtypes_to_libtorch() {
+    let w = Tensor::randn([8, 16], (Kind::Float, tch::Device::Cpu)).set_requires_grad(true);
+    let x = Tensor::randn([2, 16], (Kind::Float, tch::Device::Cpu));
+    assert!(try_linear(&x, &w, None).is_none(), "a trainable weight under grad mode needs autograd");
+    assert_eq!(tch::no_grad(|| try_linear(&x, &w, None).is_some()), available());
+    let many = Tensor::randn([MAX_ROWS + 1, 16], (Kind::Float, tch::Device::Cpu));
+    assert!(tch::no_grad(|| try_linear(&many, &w, None)).is_none());
+    let half = x.to_kind(Kind::BFloat16);
+    assert!(tch::no_grad(|| try_linear(&half, &w.to_kind(Kind::BFloat16), None)).is_none());
+}
