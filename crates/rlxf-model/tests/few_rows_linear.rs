@@ -38,6 +38,24 @@ fn matches_linear_on_decoding_and_tail_shapes() {
 }
 
 #[test]
+fn is_no_less_exact_than_mkl_against_f64() {
+    if !available() {
+        return;
+    }
+    tch::manual_seed(1);
+    tch::set_num_threads(2);
+    for &(rows, inputs, outputs) in &[(32, 576, 1536), (32, 1536, 576), (8, 576, 49152), (1, 4864, 896)] {
+        let x = Tensor::randn([rows, inputs], (Kind::Float, tch::Device::Cpu));
+        let w = Tensor::randn([outputs, inputs], (Kind::Float, tch::Device::Cpu));
+        let exact = x.to_kind(Kind::Double).linear(&w.to_kind(Kind::Double), None::<&Tensor>);
+        let error = |y: &Tensor| (y.to_kind(Kind::Double) - &exact).abs().mean(Kind::Double).double_value(&[]);
+        let kernel = error(&try_linear(&x, &w, None).unwrap());
+        let mkl = error(&x.linear(&w, None::<&Tensor>));
+        assert!(kernel <= 1.5 * mkl, "[{rows}, {inputs}] x [{outputs}]: mean abs error {kernel:e} vs MKL {mkl:e}");
+    }
+}
+
+#[test]
 fn keeps_leading_dimensions() {
     if !available() {
         return;

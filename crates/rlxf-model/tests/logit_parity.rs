@@ -79,7 +79,11 @@ fn check_real_model(dir: &std::path::Path, label: &str) {
     let model = LanguageModel::load(dir, Device::Cpu, Kind::Float).unwrap();
     let logits = tch::no_grad(|| model.logits(&reference["input_ids"], &reference["attention_mask"]));
     let diff = max_diff_on_valid(&logits, &reference["logits"], &reference["attention_mask"]);
-    assert!(diff <= 1e-4, "{label}: max abs logit diff {diff} > 1e-4");
+    // transformers' f32 projections run MKL; rlxf's few-rows kernel (rlxf_model::few_rows_linear) sums
+    // in another order, no less exactly (tests/few_rows_linear.rs checks both against f64), so the two
+    // differ by float rounding: 1.02e-4 and 1.04e-4 here, against 1e-2 and more for a wrong RoPE,
+    // norm or mask.
+    assert!(diff <= 2e-4, "{label}: max abs logit diff {diff} > 2e-4");
 }
 
 #[test]
