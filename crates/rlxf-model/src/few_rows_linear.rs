@@ -2,9 +2,10 @@
 //! weight in its own `[out, in]` layout and splitting the output columns over libtorch's OpenMP threads.
 //!
 //! Why not MKL's sgemm, which `linear` calls: at 32 rows it re-packs the weight on every call and, on
-//! this project's 2-core machine, barely uses its second thread (SmolLM2-135M's projections at 32 rows:
-//! 50-88 GFLOP/s with 2 threads, against 130-146 for a register-tiled kernel). A decoding step is
-//! those projections, so their speed is the sampler's speed. Training and prefill (many rows) keep
+//! this project's 2-core machine, barely uses its second thread (`rlxf bench projections --rows 32
+//! --threads 2`: SmolLM2-135M's projections at 57-89 GFLOP/s with `linear`, 84-111 with this kernel;
+//! docs/benchmarks/peers-cpu.md). A decoding step is those projections, so their speed is the
+//! sampler's speed. Training and prefill (many rows) keep
 //! MKL, which is efficient there, and so does anything that needs gradients.
 //!
 //! Each tile computes `ROWS x COLS` outputs; every accumulator holds 8 partial sums along the input
@@ -15,7 +16,8 @@ use std::sync::OnceLock;
 
 use tch::{Device, Kind, Tensor};
 
-/// Inputs with more rows than this take MKL (prefill, training, large batches).
+/// Inputs with more rows than this take MKL (prefill, training, large batches): "few rows" for
+/// every CPU projection choice in this crate.
 pub const MAX_ROWS: i64 = 128;
 /// Below this many multiply-adds a call stays on one thread: waking the others costs more.
 const PARALLEL_MIN_MACS: usize = 1 << 16;
@@ -195,6 +197,8 @@ mod avx2 {
 
     /// `R` rows of `x` (row stride `k`) times `C` rows of `w` (row stride `k`), plus `b` unless null,
     /// into `y` (row stride `ldy`).
+    // Indices, not iterators: each accumulator is named by its (row, column) place in the tile.
+    #[allow(clippy::needless_range_loop)]
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn tile<const R: usize, const C: usize>(
         x: *const f32,

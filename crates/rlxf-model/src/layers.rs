@@ -36,9 +36,6 @@ impl Linear {
     }
 }
 
-/// Inputs of at most this many rows (decoding steps, small batches) take the transposed product.
-const FEW_ROWS: i64 = 128;
-
 /// `x · weightᵀ + bias` for the vocabulary projection (`weight` `[vocab, hidden]`). Without gradients,
 /// few rows go to [`few_rows_linear`] like every other projection. Where that kernel cannot run (no
 /// AVX2/FMA, or switched off) but the rest holds (CPU, f32, few rows), the product is computed as
@@ -54,7 +51,7 @@ pub fn project(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
     let (out_dim, in_dim) = weight.size2().expect("a projection weight is [out, in]");
     let mut shape = x.size();
     let rows = shape[..shape.len() - 1].iter().product::<i64>();
-    let transposed = rows <= FEW_ROWS && x.device() == Device::Cpu && x.kind() == Kind::Float && weight.kind() == Kind::Float;
+    let transposed = rows <= few_rows_linear::MAX_ROWS && x.device() == Device::Cpu && x.kind() == Kind::Float && weight.kind() == Kind::Float;
     if !transposed {
         return x.linear(weight, bias);
     }

@@ -22,13 +22,23 @@ pub struct ProjectionsArgs {
     repeats: usize,
 }
 
-/// SmolLM2-135M-Instruct: (name, inputs, outputs, copies per decoding step).
-const SHAPES: [(&str, i64, i64, usize); 5] = [
-    ("q_proj, o_proj", 576, 576, 30),
-    ("k_proj, v_proj", 576, 192, 30),
-    ("gate_proj, up_proj", 576, 1536, 30),
-    ("down_proj", 1536, 576, 30),
-    ("lm_head", 576, 49152, 1),
+/// One projection shape of SmolLM2-135M-Instruct's decoding step.
+struct Shape {
+    name: &'static str,
+    inputs: i64,
+    outputs: i64,
+    /// Distinct weights: one per layer (30), or one for the vocabulary projection.
+    weights: usize,
+    /// Products of this shape per layer (q and o share a shape, as do k and v, gate and up).
+    per_weight: usize,
+}
+
+const SHAPES: [Shape; 5] = [
+    Shape { name: "q_proj, o_proj", inputs: 576, outputs: 576, weights: 30, per_weight: 2 },
+    Shape { name: "k_proj, v_proj", inputs: 576, outputs: 192, weights: 30, per_weight: 2 },
+    Shape { name: "gate_proj, up_proj", inputs: 576, outputs: 1536, weights: 30, per_weight: 2 },
+    Shape { name: "down_proj", inputs: 1536, outputs: 576, weights: 30, per_weight: 1 },
+    Shape { name: "lm_head", inputs: 576, outputs: 49152, weights: 1, per_weight: 1 },
 ];
 
 fn best_seconds(repeats: usize, mut f: impl FnMut()) -> f64 {
@@ -57,7 +67,7 @@ pub fn projections(args: ProjectionsArgs) -> Result<()> {
     println!("| projection | [in, out] | libtorch linear | rlxf kernel | ratio | libtorch GFLOP/s | rlxf GFLOP/s |");
     println!("|---|---|---:|---:|---:|---:|---:|");
     let (mut total_torch, mut total_rlxf, mut total_flops) = (0.0, 0.0, 0.0);
-    for &(name, inputs, outputs, copies) in &SHAPES {
+    for &Shape { name, inputs, outputs, weights: copies, per_weight } in &SHAPES {
         let x = Tensor::randn([args.rows, inputs], (Kind::Float, Device::Cpu));
         let weights: Vec<Tensor> =
             (0..copies).map(|_| Tensor::randn([outputs, inputs], (Kind::Float, Device::Cpu))).collect();
@@ -73,8 +83,7 @@ pub fn projections(args: ProjectionsArgs) -> Result<()> {
             }
         }));
         let flops = 2.0 * (args.rows * inputs * outputs) as f64;
-        // q/o and k/v and gate/up appear twice per layer.
-        let per_step = if name.contains(',') { 2.0 } else { 1.0 } * copies as f64;
+        let per_step = (per_weight * copies) as f64;
         total_torch += torch_s * per_step;
         total_rlxf += rlxf_s * per_step;
         total_flops += flops * per_step;
