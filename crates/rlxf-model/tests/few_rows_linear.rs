@@ -1,57 +1,72 @@
 //! The few-rows CPU kernel against libtorch's `linear` (MKL), on the shapes decoding uses and on
 //! awkward ones (column and input tails, one row, odd row counts), with and without bias, on one
-//! and two threads; and the cases it must leave to libtorch.
-use rlxf_model::few_rows_linear::{available, try_linear, MAX_ROWS};
+//! and two threads, for every instruction-set variant this CPU runs; and the cases it must leave to
+//! libtorch.
+use rlxf_model::few_rows_linear::{available, try_linear, try_linear_on, Isa, MAX_ROWS};
 use tch::{Kind, Tensor};
 
 fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
     (a - b).abs().max().double_value(&[])
 }
 
-fn check(rows: i64, inputs: i64, outputs: i64, with_bias: bool) {
+fn supported_variants() -> Vec<Isa> {
+    let variants: Vec<Isa> = Isa::ALL.into_iter().filter(|isa| isa.supported()).collect();
+    if variants.is_empty() {
+        eprintln!("skipped: this CPU lacks AVX2/FMA");
+    }
+    variants
+}
+
+fn check(isa: Isa, rows: i64, inputs: i64, outputs: i64, with_bias: bool) {
     let x = Tensor::randn([rows, inputs], (Kind::Float, tch::Device::Cpu));
     let w = Tensor::randn([outputs, inputs], (Kind::Float, tch::Device::Cpu)) / (inputs as f64).sqrt();
     let b = with_bias.then(|| Tensor::randn([outputs], (Kind::Float, tch::Device::Cpu)));
     let expected = x.linear(&w, b.as_ref());
-    let got = try_linear(&x, &w, b.as_ref()).expect("the kernel applies to a no-grad f32 CPU product");
+    let got = try_linear_on(isa, &x, &w, b.as_ref()).expect("the kernel applies to a no-grad f32 CPU product");
     assert_eq!(got.size(), expected.size());
     let diff = max_abs_diff(&got, &expected);
-    assert!(diff < 1e-4, "rows {rows} inputs {inputs} outputs {outputs} bias {with_bias}: max abs diff {diff}");
+    assert!(diff < 1e-4, "{isa:?} rows {rows} inputs {inputs} outputs {outputs} bias {with_bias}: max abs diff {diff}");
 }
 
 #[test]
 fn matches_linear_on_decoding_and_tail_shapes() {
-    if !available() {
-        eprintln!("skipped: this CPU lacks AVX2/FMA");
-        return;
-    }
     tch::manual_seed(0);
-    for threads in [1, 2] {
-        tch::set_num_threads(threads);
-        for &(inputs, outputs) in &[(576, 576), (576, 192), (576, 1536), (1536, 576), (576, 4099), (13, 7), (896, 4864), (7, 1)] {
-            for rows in [1, 2, 3, 32, 33, MAX_ROWS] {
-                check(rows, inputs, outputs, false);
+    for isa in supported_variants() {
+        for threads in [1, 2] {
+            tch::set_num_threads(threads);
+            for &(inputs, outputs) in &[(576, 576), (576, 192), (576, 1536), (1536, 576), (576, 4099), (13, 7), (896, 4864), (7, 1)] {
+                // every row tail of both tile heights (2 and 4)
+                for rows in [1, 2, 3, 5, 6, 7, 32, 33, 34, 35, MAX_ROWS] {
+                    check(isa, rows, inputs, outputs, false);
+                }
+                check(isa, 5, inputs, outputs, true);
             }
-            check(5, inputs, outputs, true);
         }
     }
 }
 
 #[test]
-fn is_no_less_exact_than_mkl_against_f64() {
-    if !available() {
-        return;
+fn the_default_variant_is_the_widest_this_cpu_runs() {
+    let widest = [Isa::Avx512, Isa::Avx2].into_iter().find(|isa| isa.supported());
+    if std::env::var("RLXF_FEW_ROWS_GEMM").is_err() {
+        assert_eq!(rlxf_model::few_rows_linear::default_isa(), widest);
     }
+}
+
+#[test]
+fn is_no_less_exact_than_mkl_against_f64() {
     tch::manual_seed(1);
     tch::set_num_threads(2);
-    for &(rows, inputs, outputs) in &[(32, 576, 1536), (32, 1536, 576), (8, 576, 49152), (1, 4864, 896)] {
-        let x = Tensor::randn([rows, inputs], (Kind::Float, tch::Device::Cpu));
-        let w = Tensor::randn([outputs, inputs], (Kind::Float, tch::Device::Cpu));
-        let exact = x.to_kind(Kind::Double).linear(&w.to_kind(Kind::Double), None::<&Tensor>);
-        let error = |y: &Tensor| (y.to_kind(Kind::Double) - &exact).abs().mean(Kind::Double).double_value(&[]);
-        let kernel = error(&try_linear(&x, &w, None).unwrap());
-        let mkl = error(&x.linear(&w, None::<&Tensor>));
-        assert!(kernel <= 1.5 * mkl, "[{rows}, {inputs}] x [{outputs}]: mean abs error {kernel:e} vs MKL {mkl:e}");
+    for isa in supported_variants() {
+        for &(rows, inputs, outputs) in &[(32, 576, 1536), (32, 1536, 576), (8, 576, 49152), (1, 4864, 896)] {
+            let x = Tensor::randn([rows, inputs], (Kind::Float, tch::Device::Cpu));
+            let w = Tensor::randn([outputs, inputs], (Kind::Float, tch::Device::Cpu));
+            let exact = x.to_kind(Kind::Double).linear(&w.to_kind(Kind::Double), None::<&Tensor>);
+            let error = |y: &Tensor| (y.to_kind(Kind::Double) - &exact).abs().mean(Kind::Double).double_value(&[]);
+            let kernel = error(&try_linear_on(isa, &x, &w, None).unwrap());
+            let mkl = error(&x.linear(&w, None::<&Tensor>));
+            assert!(kernel <= 1.5 * mkl, "{isa:?} [{rows}, {inputs}] x [{outputs}]: mean abs error {kernel:e} vs MKL {mkl:e}");
+        }
     }
 }
 

@@ -1,13 +1,15 @@
 //! `rlxf bench projections`: the projections of one decoding step, timed in one process with
-//! libtorch's `linear` (MKL) and with rlxf's few-rows kernel (`rlxf_model::few_rows_linear`), on the
-//! same inputs. Each shape gets as many distinct weights as the model has layers, so the weights
+//! libtorch's `linear` (MKL) and with each variant of rlxf's few-rows kernel this CPU runs
+//! (`rlxf_model::few_rows_linear`), on the same inputs. The ratio is libtorch's time over the
+//! default variant's. Each shape gets as many distinct weights as the model has layers, so the weights
 //! stream from memory as they do in a decoding step instead of sitting in cache.
 
 use std::time::Instant;
 
 use anyhow::{bail, Result};
 use clap::Args;
-use rlxf_model::{few_rows_linear, runtime};
+use rlxf_model::few_rows_linear::{self, Isa};
+use rlxf_model::runtime;
 use tch::{Device, Kind, Tensor};
 
 #[derive(Args)]
@@ -56,17 +58,22 @@ pub fn projections(args: ProjectionsArgs) -> Result<()> {
     if args.rows < 1 || args.rows > few_rows_linear::MAX_ROWS {
         bail!("--rows {} is outside 1..={}, the rows the few-rows kernel takes", args.rows, few_rows_linear::MAX_ROWS);
     }
-    if !few_rows_linear::available() {
+    let Some(default) = few_rows_linear::default_isa() else {
         bail!("the few-rows kernel cannot run here (needs x86-64 with AVX2 and FMA, and {} not set to mkl)", few_rows_linear::ENGINE_ENV);
-    }
+    };
+    let variants: Vec<Isa> = Isa::ALL.into_iter().filter(|isa| isa.supported()).collect();
     let threads = runtime::set_threads(args.threads);
     let torch = runtime::check_torch_version()?;
     let _no_grad = tch::no_grad_guard();
     tch::manual_seed(0);
-    println!("torch {torch}, {threads} threads, f32, {} rows, best of {}", args.rows, args.repeats);
-    println!("| projection | [in, out] | libtorch linear | rlxf kernel | ratio | libtorch GFLOP/s | rlxf GFLOP/s |");
-    println!("|---|---|---:|---:|---:|---:|---:|");
-    let (mut total_torch, mut total_rlxf, mut total_flops) = (0.0, 0.0, 0.0);
+    println!("torch {torch}, {threads} threads, f32, {} rows, best of {}; default variant {default:?}", args.rows, args.repeats);
+    let variant_columns: String = variants.iter().map(|isa| format!(" rlxf {isa:?} |")).collect();
+    println!("| projection | [in, out] | libtorch linear |{variant_columns} ratio | libtorch GFLOP/s | rlxf GFLOP/s |");
+    println!("|---|---|---:|{}---:|---:|---:|", "---:|".repeat(variants.len()));
+    let mut total_torch = 0.0;
+    let mut total_variants = vec![0.0; variants.len()];
+    let mut total_flops = 0.0;
+    let default_index = variants.iter().position(|&isa| isa == default).expect("the default variant is supported");
     for &Shape { name, inputs, outputs, weights: copies, per_weight } in &SHAPES {
         let x = Tensor::randn([args.rows, inputs], (Kind::Float, Device::Cpu));
         let weights: Vec<Tensor> =
@@ -77,32 +84,41 @@ pub fn projections(args: ProjectionsArgs) -> Result<()> {
                 let _ = x.linear(w, None::<&Tensor>);
             }
         }));
-        let rlxf_s = per_product(best_seconds(args.repeats, || {
-            for w in &weights {
-                let _ = few_rows_linear::try_linear(&x, w, None).expect("checked available()");
-            }
-        }));
+        let variant_s: Vec<f64> = variants
+            .iter()
+            .map(|&isa| {
+                per_product(best_seconds(args.repeats, || {
+                    for w in &weights {
+                        let _ = few_rows_linear::try_linear_on(isa, &x, w, None).expect("a supported variant");
+                    }
+                }))
+            })
+            .collect();
         let flops = 2.0 * (args.rows * inputs * outputs) as f64;
         let per_step = (per_weight * copies) as f64;
         total_torch += torch_s * per_step;
-        total_rlxf += rlxf_s * per_step;
+        for (total, s) in total_variants.iter_mut().zip(&variant_s) {
+            *total += s * per_step;
+        }
         total_flops += flops * per_step;
+        let rlxf_s = variant_s[default_index];
+        let cells: String = variant_s.iter().map(|s| format!(" {:.1} us |", s * 1e6)).collect();
         println!(
-            "| {name} | [{inputs}, {outputs}] | {:.1} us | {:.1} us | {:.2}x | {:.1} | {:.1} |",
+            "| {name} | [{inputs}, {outputs}] | {:.1} us |{cells} {:.2}x | {:.1} | {:.1} |",
             torch_s * 1e6,
-            rlxf_s * 1e6,
             torch_s / rlxf_s,
             flops / torch_s / 1e9,
             flops / rlxf_s / 1e9
         );
     }
+    let rlxf_total = total_variants[default_index];
+    let cells: String = total_variants.iter().map(|s| format!(" {:.1} ms |", s * 1e3)).collect();
     println!(
-        "| all of one step | | {:.1} ms | {:.1} ms | {:.2}x | {:.1} | {:.1} |",
+        "| all of one step | | {:.1} ms |{cells} {:.2}x | {:.1} | {:.1} |",
         total_torch * 1e3,
-        total_rlxf * 1e3,
-        total_torch / total_rlxf,
+        total_torch / rlxf_total,
         total_flops / total_torch / 1e9,
-        total_flops / total_rlxf / 1e9
+        total_flops / rlxf_total / 1e9
     );
     Ok(())
 }
