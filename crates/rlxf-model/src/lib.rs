@@ -16,6 +16,7 @@ mod rope;
 pub mod runtime;
 pub mod sampler;
 pub mod scalar_head;
+pub mod softmax_weights;
 pub mod testing;
 pub mod token_choice;
 pub mod tokenizer;

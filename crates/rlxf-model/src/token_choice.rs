@@ -3,6 +3,8 @@
 
 use rand::Rng;
 
+use crate::softmax_weights;
+
 /// The chosen token and its log-probability under the temperature-scaled, untruncated distribution.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Choice {
@@ -13,11 +15,11 @@ pub struct Choice {
 /// `temperature == 0` picks the arg-max (its log-prob is reported at temperature 1).
 pub fn choose<R: Rng>(logits: &[f32], temperature: f64, top_k: usize, top_p: f64, rng: &mut R) -> Choice {
     let t = if temperature > 0.0 { temperature } else { 1.0 };
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let max = softmax_weights::max_logit(logits) as f64;
     // Each token's unnormalised weight, exponentiated once: the normaliser and both draws read them
     // (three passes of exp over a 49k vocabulary per row were most of the sampler's host time).
-    let weights: Vec<f64> = logits.iter().map(|&x| ((x as f64 - max) / t).exp()).collect();
-    let total: f64 = weights.iter().sum();
+    let mut weights = Vec::new();
+    let total = softmax_weights::fill(logits, max, t, &mut weights);
     let log_z = max / t + total.ln();
     let logprob = |i: usize| (logits[i] as f64 / t - log_z) as f32;
     if temperature <= 0.0 {
