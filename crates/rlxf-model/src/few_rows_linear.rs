@@ -13,10 +13,11 @@
 //! fits (24 accumulators), with AVX2's 16 only 2x6. Both use 256-bit vectors: 512-bit ones were
 //! slower on the Zen 4 this project measures on (131 vs 141 GFLOP/s, 2 threads, 32 rows).
 
-use std::ffi::{c_int, c_uint, c_void};
 use std::sync::OnceLock;
 
 use tch::{Device, Kind, Tensor};
+
+use crate::openmp;
 
 /// Inputs with more rows than this take MKL (prefill, training, large batches): "few rows" for
 /// every CPU projection choice in this crate.
@@ -88,13 +89,16 @@ fn cpu_supports(_: Isa) -> bool {
     false
 }
 
-fn grad_mode_enabled() -> bool {
+/// Whether autograd must record an operation on `tensors`: grad mode is on and one of them
+/// requires a gradient. The hand-written kernels have no backward, so they step aside then.
+pub(crate) fn grad_needed(tensors: &[&Tensor]) -> bool {
     // SAFETY: sets the thread-local grad mode and immediately restores the value it reports.
-    unsafe {
+    let grad_mode = unsafe {
         let previous = torch_sys::at_grad_set_enabled(0);
         torch_sys::at_grad_set_enabled(previous);
         previous != 0
-    }
+    };
+    grad_mode && tensors.iter().any(|t| t.requires_grad())
 }
 
 /// `x · weightᵀ + bias` when this kernel applies (CPU, f32, at most [`MAX_ROWS`] rows, no gradient
@@ -118,8 +122,7 @@ pub fn try_linear_on(isa: Isa, x: &Tensor, weight: &Tensor, bias: Option<&Tensor
     if rows == 0 || rows > MAX_ROWS || weight.device() != Device::Cpu {
         return None;
     }
-    let needs_grad = grad_mode_enabled()
-        && (x.requires_grad() || weight.requires_grad() || bias.is_some_and(Tensor::requires_grad));
+    let needs_grad = grad_needed(&[x, weight]) || bias.is_some_and(|b| grad_needed(&[b]));
     if needs_grad || bias.is_some_and(|b| b.kind() != Kind::Float || b.size() != [out_dim]) {
         return None;
     }
@@ -155,41 +158,24 @@ struct Problem {
     inputs: usize,
 }
 
-extern "C" {
-    // libgomp's entry point for a parallel region (what `#pragma omp parallel` compiles to): the
-    // same OpenMP runtime and threads libtorch uses, so the kernel never competes with idle-spinning
-    // libtorch workers for the cores. torch-sys links libgomp.
-    fn GOMP_parallel(function: extern "C" fn(*mut c_void), data: *mut c_void, num_threads: c_uint, flags: c_uint);
-    fn omp_get_thread_num() -> c_int;
-    fn omp_get_num_threads() -> c_int;
-}
+// SAFETY: threads share a problem only inside `run`'s parallel region, reading the inputs and
+// writing disjoint output columns.
+unsafe impl Sync for Problem {}
 
 unsafe fn run(problem: &Problem) {
     let macs = problem.rows * problem.outputs * problem.inputs;
-    let threads = if macs < PARALLEL_MIN_MACS { 1 } else { torch_sys::at_get_num_threads().max(1) as usize };
-    if threads == 1 {
-        columns(problem, 0, problem.outputs);
-        return;
-    }
-    extern "C" fn worker(data: *mut c_void) {
-        // SAFETY: `data` is the `Problem` borrowed by `run`, which waits for every thread.
-        unsafe {
-            let problem = &*(data as *const Problem);
-            let (thread, threads) = (omp_get_thread_num() as usize, omp_get_num_threads() as usize);
-            let (start, end) = thread_columns(problem.outputs, thread, threads.max(1));
-            columns(problem, start, end);
-        }
-    }
-    GOMP_parallel(worker, problem as *const Problem as *mut c_void, threads as c_uint, 0);
+    let threads = if macs < PARALLEL_MIN_MACS { 1 } else { openmp::torch_threads() };
+    openmp::parallel(threads, &|thread, threads| {
+        let (start, end) = thread_columns(problem.outputs, thread, threads);
+        // SAFETY: `run`'s caller vouches for the problem's pointers; threads write disjoint columns.
+        unsafe { columns(problem, start, end) };
+    });
 }
 
 /// Output columns `[start, end)` of thread `thread` of `threads`: whole tiles, as even as possible.
 fn thread_columns(outputs: usize, thread: usize, threads: usize) -> (usize, usize) {
-    let tiles = outputs.div_ceil(COLS);
-    let (per, extra) = (tiles / threads, tiles % threads);
-    let first = thread * per + thread.min(extra);
-    let count = per + usize::from(thread < extra);
-    ((first * COLS).min(outputs), ((first + count) * COLS).min(outputs))
+    let (first, last) = openmp::share(outputs.div_ceil(COLS), thread, threads);
+    ((first * COLS).min(outputs), (last * COLS).min(outputs))
 }
 
 /// Column tiles outside, row tiles inside: a tile's weight rows stay in L1 while every row passes.

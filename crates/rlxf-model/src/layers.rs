@@ -4,6 +4,7 @@
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::config::ModelConfig;
+use crate::decode_attention;
 use crate::few_rows_linear;
 use crate::kv_cache::KvCache;
 use crate::rope::apply_rotary;
@@ -145,11 +146,14 @@ impl Attention {
             }
             LayerKv::Prefix((pk, pv)) => (Tensor::cat(&[pk, &k], 2), Tensor::cat(&[pv, &v], 2)),
         };
-        // Grouped-query attention inside SDPA: copying each kv head for its query heads (repeat_kv)
-        // cost more than the attention itself when decoding from a long cache.
-        let grouped = self.heads != self.kv_heads;
-        let out = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(mask), 0.0, false, None, grouped);
-        self.o_proj.forward(&out.transpose(1, 2).reshape([b, t, self.heads * self.head_dim]))
+        let attended = decode_attention::try_attend(&q, &k, &v, mask).unwrap_or_else(|| {
+            // Grouped-query attention inside SDPA: copying each kv head for its query heads
+            // (repeat_kv) cost more than the attention itself when decoding from a long cache.
+            let grouped = self.heads != self.kv_heads;
+            let out = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(mask), 0.0, false, None, grouped);
+            out.transpose(1, 2).reshape([b, t, self.heads * self.head_dim])
+        });
+        self.o_proj.forward(&attended)
     }
 }
 

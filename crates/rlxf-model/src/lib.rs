@@ -2,6 +2,7 @@
 //! Llama/Qwen2 decoders, safetensors checkpoints, tokenizer and chat template, and the KV-cache sampler.
 
 pub mod config;
+pub mod decode_attention;
 pub mod decoder;
 mod error;
 pub mod few_rows_linear;
@@ -10,6 +11,7 @@ pub mod kv_cache;
 mod layers;
 pub mod mask;
 pub mod model;
+mod openmp;
 pub mod prompt_sharing;
 pub mod reward_model;
 mod rope;

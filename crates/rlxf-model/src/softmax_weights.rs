@@ -13,8 +13,8 @@ const UNDERFLOW: f64 = -708.0;
 const ROUNDING: f64 = 6_755_399_441_055_744.0;
 const LOG2_E: f64 = std::f64::consts::LOG2_E;
 /// ln 2 split in two (Cody-Waite) so that `x - n ln 2` loses no precision for large `n`.
-const LN2_HI: f64 = 0.693_147_180_369_123_816_49;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
 /// Partial sums kept apart so the sum vectorises; a fixed order, so it is deterministic.
 const LANES: usize = 8;
 
@@ -50,6 +50,29 @@ pub fn exp_nonpositive(x: f64) -> f64 {
     let if_nan = u64::from(x.is_nan()).wrapping_neg();
     // A NaN's exponent bits are all ones and survive the OR, so NaN stays NaN.
     f64::from_bits((scaled.to_bits() & unless_underflow) | (x.to_bits() & if_nan))
+}
+
+/// e^x for x <= 0 in f32 (attention's softmax): the same scheme with a degree-7 polynomial,
+/// within 2 ulp of the correctly rounded value; 0 below e^-87 and for -inf, NaN for NaN.
+#[inline(always)]
+pub fn exp_nonpositive_f32(x: f32) -> f32 {
+    const UNDERFLOW_F32: f32 = -87.0;
+    const ROUNDING_F32: f32 = 12_582_912.0; // 1.5 * 2^23
+    const LN2_HI_F32: f32 = f32::from_bits(0x3F31_7200);
+    const LN2_LO_F32: f32 = f32::from_bits(0x35BF_BE8E);
+    let clamped = x.max(UNDERFLOW_F32);
+    let shifted = clamped * std::f32::consts::LOG2_E + ROUNDING_F32;
+    let n = shifted - ROUNDING_F32;
+    let r = (clamped - n * LN2_HI_F32) - n * LN2_LO_F32;
+    let mut p = 1.0 / 5_040.0;
+    for inverse_factorial in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+        p = p * r + inverse_factorial;
+    }
+    let exponent = shifted.to_bits().wrapping_sub(ROUNDING_F32.to_bits()).wrapping_add(127);
+    let scaled = p * f32::from_bits(exponent << 23);
+    let unless_underflow = u32::from(x < UNDERFLOW_F32).wrapping_sub(1);
+    let if_nan = u32::from(x.is_nan()).wrapping_neg();
+    f32::from_bits((scaled.to_bits() & unless_underflow) | (x.to_bits() & if_nan))
 }
 
 /// Fills `weights` with `exp((logit - max) / temperature)` and returns their sum.
@@ -114,6 +137,20 @@ mod tests {
             x -= 0.000_37;
         }
         assert_eq!(exp_nonpositive(0.0), 1.0);
+    }
+
+    #[test]
+    fn f32_exp_is_within_2_ulp_over_the_range() {
+        let mut x = 0.0f32;
+        while x > -87.0 {
+            let (got, want) = (exp_nonpositive_f32(x), (x as f64).exp());
+            let ulp = f32::EPSILON as f64 * want;
+            assert!((got as f64 - want).abs() <= 2.0 * ulp, "e^{x}: {got} vs {want}");
+            x -= 0.000_71;
+        }
+        assert_eq!(exp_nonpositive_f32(0.0), 1.0);
+        assert_eq!(exp_nonpositive_f32(f32::NEG_INFINITY), 0.0);
+        assert!(exp_nonpositive_f32(f32::NAN).is_nan());
     }
 
     #[test]

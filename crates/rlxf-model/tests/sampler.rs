@@ -158,3 +158,30 @@ fn rows_finishing_at_different_steps_equal_one_by_one() {
         }
     }
 }
+
+/// The real model's heads (64 wide, 9 query heads on 3 kv heads) take the decoding-step kernels
+/// (attention and projections), which the tiny model's do not: their log-probs must still equal a
+/// full forward pass, which uses libtorch's attention and MKL, over left-padded rows of a batch.
+#[test]
+#[ignore = "needs models: run scripts/fetch-models.sh (scripts/test.sh does)"]
+fn real_model_decoding_kernels_equal_full_forward() {
+    tch::set_num_threads(2);
+    let dir = rlxf_model::testing::smollm_dir().unwrap();
+    let model = LanguageModel::load(&dir, Device::Cpu, Kind::Float).unwrap();
+    let tok = ChatTokenizer::from_dir(&dir, &model.config.eos_token_ids).unwrap();
+    let params = SamplingParams { temperature: 1.0, max_new_tokens: 24, ..SamplingParams::default() };
+    let reqs = requests(&tok);
+    let out = Sampler::new(&model, &tok).generate_all(&reqs, &params).unwrap();
+    let mut worst = 0f64;
+    for (r, c) in reqs.iter().zip(&out) {
+        let all: Vec<i64> = r.prompt_ids.iter().chain(&c.token_ids).map(|&t| t as i64).collect();
+        let ids = Tensor::from_slice(&all).unsqueeze(0);
+        let logits = tch::with_grad(|| model.logits(&ids, &Tensor::ones_like(&ids))).detach().squeeze_dim(0);
+        let logp = logits.log_softmax(-1, Kind::Float);
+        let p = r.prompt_ids.len() as i64;
+        for (j, (&t, &lp)) in c.token_ids.iter().zip(&c.logprobs).enumerate() {
+            worst = worst.max((logp.double_value(&[p - 1 + j as i64, t as i64]) - lp as f64).abs());
+        }
+    }
+    assert!(worst < 2e-3, "decoding log-probs differ from the full forward by up to {worst}");
+}

@@ -1,0 +1,239 @@
+//! Attention of one new token per row over the KV cache (a decoding step) on x86-64 CPUs with AVX2
+//! and FMA, in f32, for grouped-query attention.
+//!
+//! Why not libtorch's `scaled_dot_product_attention`: with grouped-query attention and a mask it
+//! takes the math path on the CPU, a batched matrix-vector product per head plus separate softmax
+//! and masking kernels, and was about a fifth of a batch-32 decoding step of SmolLM2-135M. A step
+//! reads the whole cache, so this kernel reads each cached key and value row once per kv head
+//! from memory and reuses it from cache for the query heads that share it, and splits
+//! (row, kv head) pairs over libtorch's OpenMP threads.
+
+use std::sync::OnceLock;
+
+use tch::{Device, Kind, Tensor};
+
+use crate::openmp;
+use crate::softmax_weights::exp_nonpositive_f32;
+
+/// Set to `sdpa` to keep libtorch's attention for decoding too (for A/B benchmarks).
+pub const ENGINE_ENV: &str = "RLXF_DECODE_ATTENTION";
+
+/// Whether the kernel runs here: x86-64 with AVX2 and FMA, and not switched off by [`ENGINE_ENV`].
+pub fn available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let switched_off = std::env::var(ENGINE_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("sdpa"));
+        !switched_off && cpu_supports_kernel()
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+fn cpu_supports_kernel() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn cpu_supports_kernel() -> bool {
+    false
+}
+
+/// `softmax(q kᵀ / sqrt(D), masked) v` for `q` `[B, H, 1, D]`, `keys`/`values` `[B, Hkv, S, D]`
+/// (rows of D contiguous values, as views of the cache are), and a boolean `mask` of `B * S`
+/// elements (`[B, 1, 1, S]`, true = may attend). Returns `[B, 1, H * D]`, the layout the output
+/// projection reads; `None` when the caller should use libtorch (other dtypes or devices, gradients,
+/// more than one query, head sizes other than 64 and 128).
+pub fn try_attend(q: &Tensor, keys: &Tensor, values: &Tensor, mask: &Tensor) -> Option<Tensor> {
+    if !available() {
+        return None;
+    }
+    let (b, heads, t, d) = q.size4().ok()?;
+    let (kb, kv_heads, s, kd) = keys.size4().ok()?;
+    let all_f32 = [q, keys, values].iter().all(|x| x.kind() == Kind::Float && x.device() == Device::Cpu);
+    if !all_f32 || t != 1 || kb != b || kd != d || values.size() != keys.size() || kv_heads == 0 || heads % kv_heads != 0 {
+        return None;
+    }
+    if !(d == 64 || d == 128) || mask.numel() != (b * s) as usize || mask.kind() != Kind::Bool || s == 0 {
+        return None;
+    }
+    if crate::few_rows_linear::grad_needed(&[q, keys, values]) {
+        return None;
+    }
+    let rows_contiguous = |x: &Tensor| x.stride()[3] == 1 && x.stride()[2] == d;
+    let (keys, values) = (
+        if rows_contiguous(keys) { keys.shallow_clone() } else { keys.contiguous() },
+        if rows_contiguous(values) { values.shallow_clone() } else { values.contiguous() },
+    );
+    if keys.stride() != values.stride() {
+        return None;
+    }
+    let q = q.contiguous();
+    let mask = mask.reshape([b, s]).contiguous();
+    let out = Tensor::empty([b, 1, heads * d], (Kind::Float, Device::Cpu));
+    let stride = keys.stride();
+    let problem = Problem {
+        q: q.data_ptr() as *const f32,
+        keys: keys.data_ptr() as *const f32,
+        values: values.data_ptr() as *const f32,
+        valid: mask.data_ptr() as *const bool,
+        out: out.data_ptr() as *mut f32,
+        rows: b as usize,
+        heads: heads as usize,
+        kv_heads: kv_heads as usize,
+        positions: s as usize,
+        head_dim: d as usize,
+        row_stride: stride[0] as usize,
+        head_stride: stride[1] as usize,
+    };
+    // SAFETY: the pointers come from f32/bool CPU tensors of the sizes and strides recorded in
+    // `problem`, alive until the call returns; `available()` checked the CPU features.
+    unsafe { run(&problem) };
+    Some(out)
+}
+
+struct Problem {
+    q: *const f32,
+    keys: *const f32,
+    values: *const f32,
+    valid: *const bool,
+    out: *mut f32,
+    rows: usize,
+    heads: usize,
+    kv_heads: usize,
+    positions: usize,
+    head_dim: usize,
+    /// Element strides of the cache views between rows and between kv heads.
+    row_stride: usize,
+    head_stride: usize,
+}
+
+// SAFETY: threads share a problem only inside `run`'s parallel region, reading the inputs and
+// writing the disjoint outputs of their own (row, kv head) pairs.
+unsafe impl Sync for Problem {}
+
+unsafe fn run(p: &Problem) {
+    let pairs = p.rows * p.kv_heads;
+    // Below a few cache rows per pair, waking the other threads costs more than it saves.
+    let threads = if pairs * p.positions < 4096 { 1 } else { openmp::torch_threads().min(pairs) };
+    openmp::parallel(threads, &|thread, threads| {
+        let (start, end) = openmp::share(pairs, thread, threads);
+        let mut scores = vec![0f32; p.positions];
+        for pair in start..end {
+            // SAFETY: see `try_attend`; each pair writes only its own heads' outputs.
+            unsafe {
+                match p.head_dim {
+                    64 => attend_pair::<64>(p, pair, &mut scores),
+                    _ => attend_pair::<128>(p, pair, &mut scores),
+                }
+            }
+        }
+    });
+}
+
+/// The query heads of kv head `pair % kv_heads` of row `pair / kv_heads`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn attend_pair<const D: usize>(p: &Problem, pair: usize, scores: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let (row, kv_head) = (pair / p.kv_heads, pair % p.kv_heads);
+    let group = p.heads / p.kv_heads;
+    let keys = p.keys.add(row * p.row_stride + kv_head * p.head_stride);
+    let values = p.values.add(row * p.row_stride + kv_head * p.head_stride);
+    let valid = std::slice::from_raw_parts(p.valid.add(row * p.positions), p.positions);
+    let scale = 1.0 / (D as f32).sqrt();
+    for g in 0..group {
+        let head = kv_head * group + g;
+        let q = p.q.add((row * p.heads + head) * D);
+        let mut qv = [_mm256_setzero_ps(); 16];
+        for (c, v) in qv.iter_mut().take(D / 8).enumerate() {
+            *v = _mm256_loadu_ps(q.add(c * 8));
+        }
+        // Scores eight positions at a time: eight dot products reduced together into one vector.
+        let whole = p.positions / 8 * 8;
+        let scale_v = _mm256_set1_ps(scale);
+        let mut pos = 0;
+        while pos < whole {
+            let mut acc = [_mm256_setzero_ps(); 8];
+            for (j, a) in acc.iter_mut().enumerate() {
+                let k = keys.add((pos + j) * D);
+                let (mut even, mut odd) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+                for c in (0..D / 8).step_by(2) {
+                    even = _mm256_fmadd_ps(qv[c], _mm256_loadu_ps(k.add(c * 8)), even);
+                    odd = _mm256_fmadd_ps(qv[c + 1], _mm256_loadu_ps(k.add(c * 8 + 8)), odd);
+                }
+                *a = _mm256_add_ps(even, odd);
+            }
+            _mm256_storeu_ps(scores.as_mut_ptr().add(pos), _mm256_mul_ps(sum_each(&acc), scale_v));
+            pos += 8;
+        }
+        for (j, score) in scores.iter_mut().enumerate().skip(whole) {
+            let k = keys.add(j * D);
+            let mut acc = _mm256_setzero_ps();
+            for (c, q) in qv.iter().take(D / 8).enumerate() {
+                acc = _mm256_fmadd_ps(*q, _mm256_loadu_ps(k.add(c * 8)), acc);
+            }
+            *score = horizontal_sum(acc) * scale;
+        }
+        let mut max = f32::NEG_INFINITY;
+        for (score, &ok) in scores.iter_mut().zip(valid) {
+            if !ok {
+                *score = f32::NEG_INFINITY;
+            }
+            max = max.max(*score);
+        }
+        let out = p.out.add((row * p.heads + head) * D);
+        if max == f32::NEG_INFINITY {
+            // No position may be attended (never the case for a decoding step, whose own key
+            // is valid): zeros rather than libtorch's NaN.
+            std::ptr::write_bytes(out, 0, D);
+            continue;
+        }
+        let mut total = 0f32;
+        for score in scores.iter_mut() {
+            *score = exp_nonpositive_f32(*score - max);
+            total += *score;
+        }
+        let mut acc = [_mm256_setzero_ps(); 16];
+        for (pos, &weight) in scores.iter().enumerate() {
+            if weight == 0.0 {
+                continue;
+            }
+            let v = values.add(pos * D);
+            let w = _mm256_set1_ps(weight);
+            for (c, a) in acc.iter_mut().take(D / 8).enumerate() {
+                *a = _mm256_fmadd_ps(w, _mm256_loadu_ps(v.add(c * 8)), *a);
+            }
+        }
+        let inverse_total = _mm256_set1_ps(1.0 / total);
+        for (c, a) in acc.iter().take(D / 8).enumerate() {
+            _mm256_storeu_ps(out.add(c * 8), _mm256_mul_ps(*a, inverse_total));
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn horizontal_sum(v: std::arch::x86_64::__m256) -> f32 {
+    use std::arch::x86_64::*;
+    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
+}
+
+/// The sums of each of eight vectors, as one vector (lane j = sum of `v[j]`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sum_each(v: &[std::arch::x86_64::__m256; 8]) -> std::arch::x86_64::__m256 {
+    use std::arch::x86_64::*;
+    // After two rounds of pairwise adds, lane order is (0 1 2 3 | 0 1 2 3) for v0..v3 in the low
+    // and high halves, and likewise for v4..v7; adding the halves completes each sum.
+    let a = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
+    let b = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
+    let low = _mm256_permute2f128_ps(a, b, 0x20);
+    let high = _mm256_permute2f128_ps(a, b, 0x31);
+    _mm256_add_ps(low, high)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn attend_pair<const D: usize>(_: &Problem, _: usize, _: &mut [f32]) {
+    unreachable!("available() is false off x86-64")
+}

@@ -1,0 +1,82 @@
+//! The decoding-step attention kernel against libtorch's scaled_dot_product_attention, on cache
+//! views (keys and values narrowed from a longer buffer), with left padding in the mask, grouped
+//! and plain multi-head attention, both head sizes, one and two threads; and the cases it must
+//! leave to libtorch.
+use rlxf_model::decode_attention::{available, try_attend};
+use tch::{Device, Kind, Tensor};
+
+fn reference(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor) -> Tensor {
+    let (b, heads, _, d) = q.size4().unwrap();
+    let grouped = heads != k.size()[1];
+    Tensor::scaled_dot_product_attention(q, k, v, Some(mask), 0.0, false, None, grouped)
+        .transpose(1, 2)
+        .reshape([b, 1, heads * d])
+}
+
+/// A cache buffer of `capacity` positions with the first `len` filled, viewed like the cache does.
+fn cache_view(b: i64, kv_heads: i64, capacity: i64, len: i64, d: i64) -> Tensor {
+    Tensor::randn([b, kv_heads, capacity, d], (Kind::Float, Device::Cpu)).narrow(2, 0, len)
+}
+
+/// Rows start after `pad[row]` padding positions, as left-padded prompts do.
+fn padded_mask(b: i64, len: i64, pad: &[i64]) -> Tensor {
+    let valid: Vec<bool> = (0..b).flat_map(|r| (0..len).map(move |s| s >= pad[r as usize])).collect();
+    Tensor::from_slice(&valid).view([b, 1, 1, len])
+}
+
+#[test]
+fn matches_sdpa_on_cache_views_with_padding() {
+    if !available() {
+        eprintln!("skipped: this CPU lacks AVX2/FMA");
+        return;
+    }
+    tch::manual_seed(0);
+    for threads in [1, 2] {
+        tch::set_num_threads(threads);
+        for &(heads, kv_heads, d) in &[(9, 3, 64), (14, 2, 64), (4, 4, 128), (8, 1, 64)] {
+            for &(b, len) in &[(1, 1), (3, 17), (32, 200)] {
+                let q = Tensor::randn([b, 1, heads, d], (Kind::Float, Device::Cpu)).transpose(1, 2);
+                let k = cache_view(b, kv_heads, len + 9, len, d);
+                let v = cache_view(b, kv_heads, len + 9, len, d);
+                let pad: Vec<i64> = (0..b).map(|r| (r * 5) % len).collect();
+                let mask = padded_mask(b, len, &pad);
+                let got = try_attend(&q, &k, &v, &mask).expect("the kernel applies to a decoding step");
+                let want = reference(&q, &k, &v, &mask);
+                assert_eq!(got.size(), want.size());
+                let diff = (&got - &want).abs().max().double_value(&[]);
+                assert!(diff < 1e-5, "heads {heads}/{kv_heads} d {d} b {b} len {len} threads {threads}: {diff}");
+            }
+        }
+    }
+}
+
+#[test]
+fn large_scores_stay_finite() {
+    if !available() {
+        return;
+    }
+    let q = Tensor::randn([2, 4, 1, 64], (Kind::Float, Device::Cpu)) * 40.0;
+    let k = Tensor::randn([2, 2, 50, 64], (Kind::Float, Device::Cpu)) * 40.0;
+    let v = Tensor::randn([2, 2, 50, 64], (Kind::Float, Device::Cpu));
+    let mask = padded_mask(2, 50, &[0, 30]);
+    let got = try_attend(&q, &k, &v, &mask).unwrap();
+    assert!(got.isfinite().all().int64_value(&[]) == 1);
+    assert!((&got - reference(&q, &k, &v, &mask)).abs().max().double_value(&[]) < 1e-4);
+}
+
+#[test]
+fn leaves_prefill_gradients_and_other_shapes_to_libtorch() {
+    let mask = padded_mask(1, 8, &[0]);
+    let k = Tensor::randn([1, 2, 8, 64], (Kind::Float, Device::Cpu));
+    let several = Tensor::randn([1, 4, 2, 64], (Kind::Float, Device::Cpu));
+    assert!(try_attend(&several, &k, &k, &padded_mask(1, 8, &[0]).expand([1, 1, 2, 8], false)).is_none());
+    let q = Tensor::randn([1, 4, 1, 64], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+    assert!(try_attend(&q, &k, &k, &mask).is_none(), "autograd needs libtorch's attention");
+    assert_eq!(tch::no_grad(|| try_attend(&q, &k, &k, &mask).is_some()), available());
+    let odd_head = Tensor::randn([1, 4, 1, 48], (Kind::Float, Device::Cpu));
+    let k48 = Tensor::randn([1, 2, 8, 48], (Kind::Float, Device::Cpu));
+    assert!(try_attend(&odd_head, &k48, &k48, &mask).is_none());
+    let half = q.detach().to_kind(Kind::BFloat16);
+    let k_half = k.to_kind(Kind::BFloat16);
+    assert!(try_attend(&half, &k_half, &k_half, &mask).is_none());
+}
