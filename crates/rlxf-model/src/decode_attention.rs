@@ -12,8 +12,10 @@ use std::sync::OnceLock;
 
 use tch::{Device, Kind, Tensor};
 
-use crate::openmp;
+#[cfg(target_arch = "x86_64")]
+use crate::simd::horizontal_sum;
 use crate::softmax_weights::exp_nonpositive_f32;
+use crate::{openmp, runtime, simd};
 
 /// Set to `sdpa` to keep libtorch's attention for decoding too (for A/B benchmarks).
 pub const ENGINE_ENV: &str = "RLXF_DECODE_ATTENTION";
@@ -23,18 +25,8 @@ pub fn available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
     *AVAILABLE.get_or_init(|| {
         let switched_off = std::env::var(ENGINE_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("sdpa"));
-        !switched_off && cpu_supports_kernel()
+        !switched_off && simd::has_avx2_fma()
     })
-}
-
-#[cfg(target_arch = "x86_64")]
-fn cpu_supports_kernel() -> bool {
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn cpu_supports_kernel() -> bool {
-    false
 }
 
 /// `softmax(q kᵀ / sqrt(D), masked) v` for `q` `[B, H, 1, D]`, `keys`/`values` `[B, Hkv, S, D]`
@@ -55,7 +47,7 @@ pub fn try_attend(q: &Tensor, keys: &Tensor, values: &Tensor, mask: &Tensor) -> 
     if !(d == 64 || d == 128) || mask.numel() != (b * s) as usize || mask.kind() != Kind::Bool || s == 0 {
         return None;
     }
-    if crate::few_rows_linear::grad_needed(&[q, keys, values]) {
+    if runtime::grad_needed([q, keys, values]) {
         return None;
     }
     let rows_contiguous = |x: &Tensor| x.stride()[3] == 1 && x.stride()[2] == d;
@@ -208,15 +200,6 @@ unsafe fn attend_pair<const D: usize>(p: &Problem, pair: usize, scores: &mut [f3
             _mm256_storeu_ps(out.add(c * 8), _mm256_mul_ps(*a, inverse_total));
         }
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn horizontal_sum(v: std::arch::x86_64::__m256) -> f32 {
-    use std::arch::x86_64::*;
-    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
 }
 
 /// The sums of each of eight vectors, as one vector (lane j = sum of `v[j]`).

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 
 use tch::{Device, Kind, Tensor};
 
-use crate::openmp;
+use crate::{openmp, runtime, simd};
 
 /// Inputs with more rows than this take MKL (prefill, training, large batches): "few rows" for
 /// every CPU projection choice in this crate.
@@ -44,7 +44,10 @@ impl Isa {
 
     /// Whether this CPU runs the variant.
     pub fn supported(self) -> bool {
-        cpu_supports(self)
+        match self {
+            Isa::Avx2 => simd::has_avx2_fma(),
+            Isa::Avx512 => simd::has_avx512_vl(),
+        }
     }
 
     fn tile_rows(self) -> usize {
@@ -73,34 +76,6 @@ pub fn available() -> bool {
     default_isa().is_some()
 }
 
-#[cfg(target_arch = "x86_64")]
-fn cpu_supports(isa: Isa) -> bool {
-    let avx2 = std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
-    match isa {
-        Isa::Avx2 => avx2,
-        Isa::Avx512 => {
-            avx2 && std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512vl")
-        }
-    }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn cpu_supports(_: Isa) -> bool {
-    false
-}
-
-/// Whether autograd must record an operation on `tensors`: grad mode is on and one of them
-/// requires a gradient. The hand-written kernels have no backward, so they step aside then.
-pub(crate) fn grad_needed(tensors: &[&Tensor]) -> bool {
-    // SAFETY: sets the thread-local grad mode and immediately restores the value it reports.
-    let grad_mode = unsafe {
-        let previous = torch_sys::at_grad_set_enabled(0);
-        torch_sys::at_grad_set_enabled(previous);
-        previous != 0
-    };
-    grad_mode && tensors.iter().any(|t| t.requires_grad())
-}
-
 /// `x · weightᵀ + bias` when this kernel applies (CPU, f32, at most [`MAX_ROWS`] rows, no gradient
 /// needed); `None` when the caller should use libtorch.
 pub fn try_linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Option<Tensor> {
@@ -122,7 +97,7 @@ pub fn try_linear_on(isa: Isa, x: &Tensor, weight: &Tensor, bias: Option<&Tensor
     if rows == 0 || rows > MAX_ROWS || weight.device() != Device::Cpu {
         return None;
     }
-    let needs_grad = grad_needed(&[x, weight]) || bias.is_some_and(|b| grad_needed(&[b]));
+    let needs_grad = runtime::grad_needed([x, weight].into_iter().chain(bias));
     if needs_grad || bias.is_some_and(|b| b.kind() != Kind::Float || b.size() != [out_dim]) {
         return None;
     }
@@ -260,12 +235,7 @@ macro_rules! tile_for {
         mod $module {
             use std::arch::x86_64::*;
 
-            #[target_feature(enable = $features)]
-            unsafe fn horizontal_sum(v: __m256) -> f32 {
-                let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-                let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-                _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
-            }
+            use crate::simd::horizontal_sum;
 
             /// `R` rows of `x` (row stride `k`) times `C` rows of `w` (row stride `k`), plus `b`
             /// unless null, into `y` (row stride `ldy`).

@@ -18,6 +18,7 @@ mod rope;
 pub mod runtime;
 pub mod sampler;
 pub mod scalar_head;
+mod simd;
 pub mod softmax_weights;
 pub mod testing;
 pub mod token_choice;

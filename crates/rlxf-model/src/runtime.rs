@@ -7,6 +7,18 @@ use tch::{Device, Kind};
 
 use crate::error::{ModelError, Result};
 
+/// Whether autograd must record an operation on `tensors`: grad mode is on and one of them
+/// requires a gradient. The hand-written CPU kernels have no backward, so they step aside then.
+pub fn grad_needed<'a>(tensors: impl IntoIterator<Item = &'a tch::Tensor>) -> bool {
+    // SAFETY: sets the thread-local grad mode and immediately restores the value it reports.
+    let grad_mode = unsafe {
+        let previous = torch_sys::at_grad_set_enabled(0);
+        torch_sys::at_grad_set_enabled(previous);
+        previous != 0
+    };
+    grad_mode && tensors.into_iter().any(tch::Tensor::requires_grad)
+}
+
 /// The libtorch version this binary was built against (tch 0.24).
 pub const EXPECTED_TORCH_VERSION: &str = "2.11.0";
 

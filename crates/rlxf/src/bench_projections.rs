@@ -101,24 +101,47 @@ pub fn projections(args: ProjectionsArgs) -> Result<()> {
             *total += s * per_step;
         }
         total_flops += flops * per_step;
-        let rlxf_s = variant_s[default_index];
-        let cells: String = variant_s.iter().map(|s| format!(" {:.1} us |", s * 1e6)).collect();
-        println!(
-            "| {name} | [{inputs}, {outputs}] | {:.1} us |{cells} {:.2}x | {:.1} | {:.1} |",
-            torch_s * 1e6,
-            torch_s / rlxf_s,
-            flops / torch_s / 1e9,
-            flops / rlxf_s / 1e9
-        );
+        let row = Row { torch_s, variant_s: &variant_s, default_index, flops };
+        println!("{}", row.markdown(name, &format!("[{inputs}, {outputs}]"), Unit::Micros));
     }
-    let rlxf_total = total_variants[default_index];
-    let cells: String = total_variants.iter().map(|s| format!(" {:.1} ms |", s * 1e3)).collect();
-    println!(
-        "| all of one step | | {:.1} ms |{cells} {:.2}x | {:.1} | {:.1} |",
-        total_torch * 1e3,
-        total_torch / rlxf_total,
-        total_flops / total_torch / 1e9,
-        total_flops / rlxf_total / 1e9
-    );
+    let step = Row { torch_s: total_torch, variant_s: &total_variants, default_index, flops: total_flops };
+    println!("{}", step.markdown("all of one step", "", Unit::Millis));
     Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Unit {
+    Micros,
+    Millis,
+}
+
+impl Unit {
+    fn format(self, seconds: f64) -> String {
+        match self {
+            Unit::Micros => format!("{:.1} us", seconds * 1e6),
+            Unit::Millis => format!("{:.1} ms", seconds * 1e3),
+        }
+    }
+}
+
+/// One table row: libtorch's time, each variant's, the ratio to the default variant and GFLOP/s.
+struct Row<'a> {
+    torch_s: f64,
+    variant_s: &'a [f64],
+    default_index: usize,
+    flops: f64,
+}
+
+impl Row<'_> {
+    fn markdown(&self, label: &str, shape: &str, unit: Unit) -> String {
+        let rlxf_s = self.variant_s[self.default_index];
+        let cells: String = self.variant_s.iter().map(|&s| format!(" {} |", unit.format(s))).collect();
+        format!(
+            "| {label} | {shape} | {} |{cells} {:.2}x | {:.1} | {:.1} |",
+            unit.format(self.torch_s),
+            self.torch_s / rlxf_s,
+            self.flops / self.torch_s / 1e9,
+            self.flops / rlxf_s / 1e9
+        )
+    }
 }
