@@ -8,5 +8,7 @@ require_python_modules() {
 }
 source scripts/env.sh
 export OMP_NUM_THREADS=$threads
+# Both engines run under the same OpenMP settings; libgomp's default wait policy unless set here.
+echo "OMP_NUM_THREADS=$OMP_NUM_THREADS OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset (libgomp default)}" >&2
 mkdir -p bench/results
 stamp=$(date -u +%Y%m%d-%H%M%S)

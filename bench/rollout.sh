@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Rollout throughput, rlxf's sampler vs transformers `generate`, in one run on this machine:
 # SmolLM2-135M-Instruct (f32, CPU), 128 prompt tokens, exactly 256 new tokens per row, temperature 1,
-# batch sizes 8, 32 and 64, 5 timed runs each after a warm-up; engines alternate per batch size.
+# batch sizes 8, 32 and 64, 5 timed runs each. Engines alternate run by run (one process per run, each
+# with its own warm-up; which engine goes first alternates too), so a host that speeds up or slows
+# down during the benchmark shifts both engines' medians alike.
 # Usage: bench/rollout.sh [--threads N] [--batches "8 32 64"] [--repeats 5] [--model DIR] [--device cuda] [--dtype bf16]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,12 +27,20 @@ prompts=bench/results/prompts-$stamp.json
 out=bench/results/rollout-$stamp.jsonl
 "$PY" bench/peers/make_prompts.py --model "$model" --rows 64 --tokens 128 --out "$prompts"
 for batch in $batches; do
-  echo "batch $batch: rlxf" >&2
-  "$RLXF" bench rollout --model "$model" --prompts "$prompts" --batch "$batch" --new-tokens "$new_tokens" \
-    --repeats "$repeats" --threads "$threads" --device "$device" --dtype "$dtype" | tee -a "$out"
-  echo "batch $batch: transformers" >&2
-  "$PY" bench/peers/hf_generate.py --model "$model" --prompts "$prompts" --batch "$batch" --new-tokens "$new_tokens" \
-    --repeats "$repeats" --threads "$threads" --device "$device" --dtype "$dtype" | tee -a "$out"
+  for run in $(seq 1 "$repeats"); do
+    engines="rlxf transformers"
+    [ $((run % 2)) -eq 0 ] && engines="transformers rlxf"
+    for engine in $engines; do
+      echo "batch $batch, run $run/$repeats: $engine" >&2
+      if [ "$engine" = rlxf ]; then
+        "$RLXF" bench rollout --model "$model" --prompts "$prompts" --batch "$batch" --new-tokens "$new_tokens" \
+          --repeats 1 --threads "$threads" --device "$device" --dtype "$dtype"
+      else
+        "$PY" bench/peers/hf_generate.py --model "$model" --prompts "$prompts" --batch "$batch" --new-tokens "$new_tokens" \
+          --repeats 1 --threads "$threads" --device "$device" --dtype "$dtype"
+      fi | tee -a "$out"
+    done
+  done
 done
 echo "results: $out" >&2
 "$PY" bench/summarize.py "$out"

@@ -7,5 +7,7 @@ cd "$(dirname "$0")/.."
 ./scripts/fetch-models.sh all
 source scripts/env.sh
 export RLXF_TEST_THREADS="${RLXF_TEST_THREADS:-1}"
+# Two tests run at once on two cores: threads that spin while idle would take the other's core.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 # Integration tests each use libtorch threads of their own; two at a time fits two cores.
 cargo test --release --workspace --no-fail-fast -- --include-ignored --test-threads 2

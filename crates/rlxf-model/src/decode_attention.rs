@@ -5,8 +5,9 @@
 //! takes the math path on the CPU, a batched matrix-vector product per head plus separate softmax
 //! and masking kernels, and was about a fifth of a batch-32 decoding step of SmolLM2-135M. A step
 //! reads the whole cache, so this kernel reads each cached key and value row once per kv head
-//! from memory and reuses it from cache for the query heads that share it, and splits
-//! (row, kv head) pairs over libtorch's OpenMP threads.
+//! from memory and uses it for every query head that shares it while it is in L1, and splits
+//! (row, kv head) pairs over libtorch's OpenMP threads. `rlxf bench attention` times it against
+//! SDPA and reports the rate it reads the cache at.
 
 use std::sync::OnceLock;
 
@@ -106,100 +107,147 @@ unsafe fn run(p: &Problem) {
     let pairs = p.rows * p.kv_heads;
     // Below a few cache rows per pair, waking the other threads costs more than it saves.
     let threads = if pairs * p.positions < 4096 { 1 } else { openmp::torch_threads().min(pairs) };
+    let group = p.heads / p.kv_heads;
     openmp::parallel(threads, &|thread, threads| {
         let (start, end) = openmp::share(pairs, thread, threads);
-        let mut scores = vec![0f32; p.positions];
+        let mut weights = vec![0f32; group * p.positions];
+        let mut inverse_totals = vec![0f32; group];
         for pair in start..end {
             // SAFETY: see `try_attend`; each pair writes only its own heads' outputs.
             unsafe {
                 match p.head_dim {
-                    64 => attend_pair::<64>(p, pair, &mut scores),
-                    _ => attend_pair::<128>(p, pair, &mut scores),
+                    64 => attend_pair::<64>(p, pair, &mut weights, &mut inverse_totals),
+                    _ => attend_pair::<128>(p, pair, &mut weights, &mut inverse_totals),
                 }
             }
         }
     });
 }
 
-/// The query heads of kv head `pair % kv_heads` of row `pair / kv_heads`.
+/// Positions whose values are combined for every query head of a group before moving on: their
+/// value rows (8 KB at head size 64) stay in L1 across the group's heads.
+const VALUE_BLOCK: usize = 32;
+
+/// The query heads of kv head `pair % kv_heads` of row `pair / kv_heads`. Keys and values stream
+/// from memory once per pair, and each block of positions serves every query head of the group
+/// while it is in L1 (a pass per head was compute- and L2-bound at about half the memory
+/// bandwidth). `weights` holds a row of `positions` scores per head of the group, then their
+/// softmax weights; `inverse_totals` one entry per head.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn attend_pair<const D: usize>(p: &Problem, pair: usize, scores: &mut [f32]) {
+unsafe fn attend_pair<const D: usize>(p: &Problem, pair: usize, weights: &mut [f32], inverse_totals: &mut [f32]) {
     use std::arch::x86_64::*;
     let (row, kv_head) = (pair / p.kv_heads, pair % p.kv_heads);
-    let group = p.heads / p.kv_heads;
+    let (group, positions) = (p.heads / p.kv_heads, p.positions);
     let keys = p.keys.add(row * p.row_stride + kv_head * p.head_stride);
     let values = p.values.add(row * p.row_stride + kv_head * p.head_stride);
-    let valid = std::slice::from_raw_parts(p.valid.add(row * p.positions), p.positions);
+    let valid = std::slice::from_raw_parts(p.valid.add(row * positions), positions);
+    let first_head = row * p.heads + kv_head * group;
+    let queries = p.q.add(first_head * D);
+    let outputs = p.out.add(first_head * D);
     let scale = 1.0 / (D as f32).sqrt();
-    for g in 0..group {
-        let head = kv_head * group + g;
-        let q = p.q.add((row * p.heads + head) * D);
-        let mut qv = [_mm256_setzero_ps(); 16];
-        for (c, v) in qv.iter_mut().take(D / 8).enumerate() {
-            *v = _mm256_loadu_ps(q.add(c * 8));
-        }
-        // Scores eight positions at a time: eight dot products reduced together into one vector.
-        let whole = p.positions / 8 * 8;
-        let scale_v = _mm256_set1_ps(scale);
-        let mut pos = 0;
-        while pos < whole {
+    let scale_v = _mm256_set1_ps(scale);
+
+    // Scores, eight positions at a time: eight dot products reduced together into one vector.
+    let whole = positions / 8 * 8;
+    for pos in (0..whole).step_by(8) {
+        for g in 0..group {
+            let q = queries.add(g * D);
             let mut acc = [_mm256_setzero_ps(); 8];
             for (j, a) in acc.iter_mut().enumerate() {
                 let k = keys.add((pos + j) * D);
                 let (mut even, mut odd) = (_mm256_setzero_ps(), _mm256_setzero_ps());
                 for c in (0..D / 8).step_by(2) {
-                    even = _mm256_fmadd_ps(qv[c], _mm256_loadu_ps(k.add(c * 8)), even);
-                    odd = _mm256_fmadd_ps(qv[c + 1], _mm256_loadu_ps(k.add(c * 8 + 8)), odd);
+                    even = _mm256_fmadd_ps(_mm256_loadu_ps(q.add(c * 8)), _mm256_loadu_ps(k.add(c * 8)), even);
+                    odd = _mm256_fmadd_ps(_mm256_loadu_ps(q.add(c * 8 + 8)), _mm256_loadu_ps(k.add(c * 8 + 8)), odd);
                 }
                 *a = _mm256_add_ps(even, odd);
             }
-            _mm256_storeu_ps(scores.as_mut_ptr().add(pos), _mm256_mul_ps(sum_each(&acc), scale_v));
-            pos += 8;
-        }
-        for (j, score) in scores.iter_mut().enumerate().skip(whole) {
-            let k = keys.add(j * D);
-            let mut acc = _mm256_setzero_ps();
-            for (c, q) in qv.iter().take(D / 8).enumerate() {
-                acc = _mm256_fmadd_ps(*q, _mm256_loadu_ps(k.add(c * 8)), acc);
-            }
-            *score = horizontal_sum(acc) * scale;
-        }
-        let mut max = f32::NEG_INFINITY;
-        for (score, &ok) in scores.iter_mut().zip(valid) {
-            if !ok {
-                *score = f32::NEG_INFINITY;
-            }
-            max = max.max(*score);
-        }
-        let out = p.out.add((row * p.heads + head) * D);
-        if max == f32::NEG_INFINITY {
-            // No position may be attended (never the case for a decoding step, whose own key
-            // is valid): zeros rather than libtorch's NaN.
-            std::ptr::write_bytes(out, 0, D);
-            continue;
-        }
-        let mut total = 0f32;
-        for score in scores.iter_mut() {
-            *score = exp_nonpositive_f32(*score - max);
-            total += *score;
-        }
-        let mut acc = [_mm256_setzero_ps(); 16];
-        for (pos, &weight) in scores.iter().enumerate() {
-            if weight == 0.0 {
-                continue;
-            }
-            let v = values.add(pos * D);
-            let w = _mm256_set1_ps(weight);
-            for (c, a) in acc.iter_mut().take(D / 8).enumerate() {
-                *a = _mm256_fmadd_ps(w, _mm256_loadu_ps(v.add(c * 8)), *a);
-            }
-        }
-        let inverse_total = _mm256_set1_ps(1.0 / total);
-        for (c, a) in acc.iter().take(D / 8).enumerate() {
-            _mm256_storeu_ps(out.add(c * 8), _mm256_mul_ps(*a, inverse_total));
+            _mm256_storeu_ps(weights.as_mut_ptr().add(g * positions + pos), _mm256_mul_ps(sum_each(&acc), scale_v));
         }
     }
+    for pos in whole..positions {
+        let k = keys.add(pos * D);
+        for g in 0..group {
+            let q = queries.add(g * D);
+            let mut acc = _mm256_setzero_ps();
+            for c in 0..D / 8 {
+                acc = _mm256_fmadd_ps(_mm256_loadu_ps(q.add(c * 8)), _mm256_loadu_ps(k.add(c * 8)), acc);
+            }
+            weights[g * positions + pos] = horizontal_sum(acc) * scale;
+        }
+    }
+
+    for (head_weights, inverse_total) in weights.chunks_exact_mut(positions).zip(inverse_totals.iter_mut()) {
+        let total = softmax_weights_in_place(head_weights, valid);
+        // No position may be attended (never the case for a decoding step, whose own key is
+        // valid): all weights are 0 and so is the output, rather than libtorch's NaN.
+        *inverse_total = if total > 0.0 { 1.0 / total } else { 0.0 };
+    }
+
+    for g in 0..group {
+        std::ptr::write_bytes(outputs.add(g * D), 0, D);
+    }
+    for block in (0..positions).step_by(VALUE_BLOCK) {
+        let end = (block + VALUE_BLOCK).min(positions);
+        let last = end == positions;
+        for (g, head_weights) in weights.chunks_exact(positions).enumerate() {
+            let factor = _mm256_set1_ps(if last { inverse_totals[g] } else { 1.0 });
+            // 64 columns at a time: eight accumulators that stay in registers.
+            for columns in (0..D).step_by(64) {
+                let out = outputs.add(g * D + columns);
+                let mut acc = [_mm256_setzero_ps(); 8];
+                for (c, a) in acc.iter_mut().enumerate() {
+                    *a = _mm256_loadu_ps(out.add(c * 8));
+                }
+                // A sub-slice rather than `skip`: `Skip::next` was not inlined into this AVX2
+                // function, and the call spilled every accumulator.
+                for (pos, &weight) in (block..end).zip(&head_weights[block..end]) {
+                    // Masked positions: skipped rather than multiplied by 0, so that whatever a
+                    // padding slot holds never reaches the output.
+                    if weight == 0.0 {
+                        continue;
+                    }
+                    let v = values.add(pos * D + columns);
+                    let w = _mm256_set1_ps(weight);
+                    for (c, a) in acc.iter_mut().enumerate() {
+                        *a = _mm256_fmadd_ps(w, _mm256_loadu_ps(v.add(c * 8)), *a);
+                    }
+                }
+                for (c, a) in acc.iter().enumerate() {
+                    _mm256_storeu_ps(out.add(c * 8), _mm256_mul_ps(*a, factor));
+                }
+            }
+        }
+    }
+}
+
+/// Turns one head's scores into unnormalised softmax weights `exp(score - max)` (0 where `valid`
+/// is false) and returns their sum; 0 when no position is valid. Partial sums and maxima per lane,
+/// so the loops vectorise.
+#[inline(always)]
+fn softmax_weights_in_place(scores: &mut [f32], valid: &[bool]) -> f32 {
+    const LANES: usize = 8;
+    let mut maxima = [f32::NEG_INFINITY; LANES];
+    for (chunk, ok) in scores.chunks_mut(LANES).zip(valid.chunks(LANES)) {
+        for lane in 0..chunk.len() {
+            chunk[lane] = if ok[lane] { chunk[lane] } else { f32::NEG_INFINITY };
+            maxima[lane] = maxima[lane].max(chunk[lane]);
+        }
+    }
+    let max = maxima.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if max == f32::NEG_INFINITY {
+        scores.fill(0.0);
+        return 0.0;
+    }
+    let mut totals = [0f32; LANES];
+    for chunk in scores.chunks_mut(LANES) {
+        for lane in 0..chunk.len() {
+            chunk[lane] = exp_nonpositive_f32(chunk[lane] - max);
+            totals[lane] += chunk[lane];
+        }
+    }
+    totals.iter().sum()
 }
 
 /// The sums of each of eight vectors, as one vector (lane j = sum of `v[j]`).
@@ -217,6 +265,6 @@ unsafe fn sum_each(v: &[std::arch::x86_64::__m256; 8]) -> std::arch::x86_64::__m
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-unsafe fn attend_pair<const D: usize>(_: &Problem, _: usize, _: &mut [f32]) {
+unsafe fn attend_pair<const D: usize>(_: &Problem, _: usize, _: &mut [f32], _: &mut [f32]) {
     unreachable!("available() is false off x86-64")
 }

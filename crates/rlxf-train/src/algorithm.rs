@@ -44,7 +44,7 @@ pub fn validate_critic(a: &AlgorithmSection, critic: Option<&CriticSection>) -> 
             if !(c.lr > 0.0 && c.lr.is_finite()) {
                 return Err(format!("critic.lr = {} must be positive", c.lr));
             }
-            if !(c.value_clip >= 0.0 && c.value_clip.is_finite()) || !(c.vf_coef > 0.0 && c.vf_coef.is_finite()) {
+            if !(c.value_clip >= 0.0 && c.value_clip.is_finite() && c.vf_coef > 0.0 && c.vf_coef.is_finite()) {
                 return Err("critic.value_clip must be >= 0 and critic.vf_coef > 0".into());
             }
             if c.kind == crate::config::CriticKind::ValueHead && c.path.is_some() {

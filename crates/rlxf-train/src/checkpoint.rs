@@ -222,6 +222,38 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), TrainError> {
     std::fs::write(path, text).map_err(|e| TrainError::io(path, e))
 }
 
+
+/// What both trainers need to continue a run: its saved config with `overrides` applied, the newest
+/// intact checkpoint, and the run folder cut back to that checkpoint. A config that differs from the
+/// one the run started with is reported (the continuation will differ from an uninterrupted run).
+pub fn open_for_resume(
+    run_dir: &Path,
+    overrides: &[String],
+) -> Result<(crate::TrainConfig, Checkpoint, crate::run_dir::RunDir), TrainError> {
+    let config_path = run_dir.join("config.toml");
+    if !config_path.exists() {
+        return Err(TrainError::Checkpoint(format!(
+            "{} has no config.toml: not an rlxf run folder (give the folder `rlxf train` printed)",
+            run_dir.display()
+        )));
+    }
+    let mut all = overrides.to_vec();
+    all.push(format!("run_dir={}", toml::Value::String(run_dir.display().to_string())));
+    let config = crate::TrainConfig::load(Some(&config_path), &all)?;
+    let store = CheckpointStore::new(run_dir, config.checkpoint.keep_last);
+    let checkpoint = store.latest_valid()?.ok_or_else(|| {
+        TrainError::Checkpoint(format!(
+            "{} has no intact checkpoint to resume from (checkpoints are written every checkpoint.every steps and on Ctrl-C)",
+            run_dir.display()
+        ))
+    })?;
+    if sha256_text(&config.to_toml()) != checkpoint.state.config_sha256 {
+        eprintln!("warning: the resolved config differs from the one the run started with (--set overrides); the continuation will differ from an uninterrupted run");
+    }
+    let run = crate::run_dir::RunDir::reopen(run_dir, checkpoint.state.metrics_lines, checkpoint.state.samples_lines)?;
+    Ok((config, checkpoint, run))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,35 +333,4 @@ mod tests {
         store.save(&state(2), payload("b")).unwrap();
         assert_eq!(store.latest_valid().unwrap().unwrap().state.step, 2);
     }
-}
-
-/// What both trainers need to continue a run: its saved config with `overrides` applied, the newest
-/// intact checkpoint, and the run folder cut back to that checkpoint. A config that differs from the
-/// one the run started with is reported (the continuation will differ from an uninterrupted run).
-pub fn open_for_resume(
-    run_dir: &Path,
-    overrides: &[String],
-) -> Result<(crate::TrainConfig, Checkpoint, crate::run_dir::RunDir), TrainError> {
-    let config_path = run_dir.join("config.toml");
-    if !config_path.exists() {
-        return Err(TrainError::Checkpoint(format!(
-            "{} has no config.toml: not an rlxf run folder (give the folder `rlxf train` printed)",
-            run_dir.display()
-        )));
-    }
-    let mut all = overrides.to_vec();
-    all.push(format!("run_dir={}", toml::Value::String(run_dir.display().to_string())));
-    let config = crate::TrainConfig::load(Some(&config_path), &all)?;
-    let store = CheckpointStore::new(run_dir, config.checkpoint.keep_last);
-    let checkpoint = store.latest_valid()?.ok_or_else(|| {
-        TrainError::Checkpoint(format!(
-            "{} has no intact checkpoint to resume from (checkpoints are written every checkpoint.every steps and on Ctrl-C)",
-            run_dir.display()
-        ))
-    })?;
-    if sha256_text(&config.to_toml()) != checkpoint.state.config_sha256 {
-        eprintln!("warning: the resolved config differs from the one the run started with (--set overrides); the continuation will differ from an uninterrupted run");
-    }
-    let run = crate::run_dir::RunDir::reopen(run_dir, checkpoint.state.metrics_lines, checkpoint.state.samples_lines)?;
-    Ok((config, checkpoint, run))
 }

@@ -39,11 +39,14 @@ pub struct TrainSample<'a> {
     pub truncated: bool,
 }
 
+/// Returns and rollout-time values of every completion, per token, in group order (PPO only).
+pub type CompletionValueTargets<'a> = (&'a [Vec<f64>], &'a [Vec<f64>]);
+
 /// Samples in group order. `advantages` and `value_targets` hold one entry per completion, same order.
 pub fn flatten<'a>(
     groups: &'a [ScoredGroup],
     advantages: &'a crate::algorithm::Advantages,
-    value_targets: Option<(&'a [Vec<f64>], &'a [Vec<f64>])>,
+    value_targets: Option<CompletionValueTargets<'a>>,
 ) -> Vec<TrainSample<'a>> {
     groups
         .iter()
@@ -181,7 +184,11 @@ pub fn accumulate_policy_gradients(
                 normalizer,
             );
             value_loss_sum += value_loss.double_value(&[]);
-            loss = loss + value_loss * critic.settings.vf_coef;
+            // Not `+=`: that is an in-place add on a tensor autograd still needs.
+            #[allow(clippy::assign_op_pattern)]
+            {
+                loss = loss + value_loss * critic.settings.vf_coef;
+            }
         }
         loss.backward();
         stats.loss += loss.double_value(&[]);

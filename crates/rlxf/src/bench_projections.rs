@@ -4,13 +4,13 @@
 //! default variant's. Each shape gets as many distinct weights as the model has layers, so the weights
 //! stream from memory as they do in a decoding step instead of sitting in cache.
 
-use std::time::Instant;
-
 use anyhow::{bail, Result};
 use clap::Args;
 use rlxf_model::few_rows_linear::{self, Isa};
 use rlxf_model::runtime;
 use tch::{Device, Kind, Tensor};
+
+use crate::best_time::best_seconds;
 
 #[derive(Args)]
 pub struct ProjectionsArgs {
@@ -42,17 +42,6 @@ const SHAPES: [Shape; 5] = [
     Shape { name: "down_proj", inputs: 1536, outputs: 576, weights: 30, per_weight: 1 },
     Shape { name: "lm_head", inputs: 576, outputs: 49152, weights: 1, per_weight: 1 },
 ];
-
-fn best_seconds(repeats: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    (0..repeats)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min)
-}
 
 pub fn projections(args: ProjectionsArgs) -> Result<()> {
     if args.rows < 1 || args.rows > few_rows_linear::MAX_ROWS {

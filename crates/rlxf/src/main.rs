@@ -6,8 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench_attention;
 mod bench_command;
 mod bench_projections;
+mod best_time;
 mod commands;
 mod problems_command;
 mod eval_command;
@@ -138,6 +140,8 @@ enum BenchCommand {
     Rollout(bench_command::RolloutArgs),
     /// One decoding step's projections: libtorch `linear` vs rlxf's few-rows kernel, same inputs.
     Projections(bench_projections::ProjectionsArgs),
+    /// One decoding step's attention over the KV cache: libtorch SDPA vs rlxf's kernel, same inputs.
+    Attention(bench_attention::AttentionArgs),
 }
 
 fn main() -> ExitCode {
@@ -165,6 +169,7 @@ fn main() -> ExitCode {
         }
         Command::Bench { command: BenchCommand::Rollout(args) } => bench_command::rollout(args),
         Command::Bench { command: BenchCommand::Projections(args) } => bench_projections::projections(args),
+        Command::Bench { command: BenchCommand::Attention(args) } => bench_attention::attention(args),
         Command::Reward { command } => reward_commands::run(command),
     };
     match result {
