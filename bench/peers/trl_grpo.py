@@ -126,6 +126,7 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=1e-5)
     ap.add_argument("--micro-batch", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dtype", default="f32", choices=["f32", "bf16"], help="the weights' dtype (rlxf's model.dtype)")
     ap.add_argument("--eval-every", type=int, default=0)
     ap.add_argument("--eval-max-new-tokens", type=int, default=64)
     ap.add_argument("--out", required=True)
@@ -135,7 +136,8 @@ def main() -> None:
     if samples % args.micro_batch:
         raise SystemExit(f"--micro-batch {args.micro_batch} must divide {samples} samples per step")
     tokenizer = AutoTokenizer.from_pretrained(args.model)
-    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32)
+    dtype = {"f32": torch.float32, "bf16": torch.bfloat16}[args.dtype]
+    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=dtype)
     train = load_problems(args.problems)
     held_out = load_problems(args.held_out) if args.held_out else []
     config = GRPOConfig(

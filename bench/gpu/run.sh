@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The GPU benchmarks, run on the device machine from the repo root (docs/BENCHMARKS.md, "GPU runs").
+# Needs .gpu/ from bench/gpu/pack.sh carried along, except for `receive`. Results go to $OUT (or
+# bench/results when run elsewhere).
+#
+#   bench/gpu/run.sh rollout [MODEL] [DTYPE] [REPEATS] [BATCHES]
+#       rlxf vs transformers generate, 128 prompt + 256 new tokens, random weights of MODEL's
+#       architecture (default qwen2.5-coder-0.5b-instruct, bf16, 5 runs, batches "8 32 64")
+#   bench/gpu/run.sh grpo-step [MODEL] [DTYPE] [STEPS]
+#       one GRPO step, rlxf vs TRL GRPOTrainer (bench/grpo_step.sh), random weights (default
+#       qwen2.5-coder-0.5b-instruct, f32, 6 steps)
+#   bench/gpu/run.sh receive MODEL NN
+#       appends piece NN of MODEL's GGUF (carried as .gpu-parts/MODEL-NN) to the machine's copy; pieces
+#       must come in order, on a machine kept warm between calls
+#   bench/gpu/run.sh recipe MODEL [--set KEY=VALUE ...]
+#       the built-in GRPO recipe on the GPU with MODEL's real weights (all pieces received): held-out
+#       accuracy before and after, and time; further arguments go to `rlxf train`
+#
+# DEVICE (default cuda) and GPU_WORK (default /tmp/rlxf-gpu) may be set, e.g. to try this on a CPU.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+device=${DEVICE:-cuda}
+work=${GPU_WORK:-/tmp/rlxf-gpu}
+results=${OUT:-bench/results}
+mkdir -p "$work" "$results"
+command=${1:-}
+[ -n "$command" ] || { sed -n '2,21p' "$0" >&2; exit 2; }
+shift
+
+# Appending a piece needs nothing but the shell, so it runs before the Python set-up below.
+if [ "$command" = receive ]; then
+  model=${1:?model name}; piece=${2:?piece number}
+  source_file=.gpu-parts/$model-$piece/piece
+  [ -f "$source_file" ] || { echo "$source_file missing: carry .gpu-parts/$model-$piece" >&2; exit 1; }
+  received=$work/$model.received
+  expected=$(printf '%02d' "$(cat "$received" 2>/dev/null || echo 0)")
+  [ "$piece" = "$expected" ] || { echo "piece $piece of $model arrived, $expected expected (machine restarted? start again at 00)" >&2; exit 1; }
+  cat "$source_file" >> "$work/$model.gguf"
+  echo $((10#$piece + 1)) > "$received"
+  echo "$model: $((10#$piece + 1)) pieces, $(stat -c %s "$work/$model.gguf") bytes" >&2
+  exit 0
+fi
+
+[ -x .gpu/rlxf ] || { echo ".gpu/rlxf missing: run bench/gpu/pack.sh here and carry .gpu" >&2; exit 1; }
+export PY=${PY:-python3}
+export RLXF=.gpu/rlxf
+# The packed wheels (trl and what it needs beyond the machine's packages), outside the machine's
+# site-packages; the binary links the machine's libtorch 2.11 and its libgomp.
+wheels_needed() {
+  PYTHONPATH=$work/site${PYTHONPATH:+:$PYTHONPATH} "$PY" -c 'import trl, transformers; assert transformers.__version__ == "5.23.0"' 2>/dev/null && return 1
+  return 0
+}
+if wheels_needed; then
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$work/site" .gpu/whl/*.whl
+fi
+export PYTHONPATH=$work/site${PYTHONPATH:+:$PYTHONPATH}
+torch_lib=$("$PY" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
+export LD_LIBRARY_PATH=$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+"$PY" -c 'import torch, transformers, trl; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), "transformers", transformers.__version__, "trl", trl.__version__)' >&2
+[ "$device" = cpu ] || nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >&2 || true
+
+random_model() {
+  local model=$1 dtype=$2 dir=$work/models/$1-random-$2
+  if [ ! -f "$dir/model.safetensors" ]; then
+    "$PY" bench/gpu/random_weights.py --config-dir ".gpu/models/$model" --out "$dir" --dtype "$dtype" >&2
+  fi
+  echo "$dir"
+}
+
+case $command in
+  rollout)
+    model=${1:-qwen2.5-coder-0.5b-instruct} dtype=${2:-bf16} repeats=${3:-5} batches=${4:-8 32 64}
+    dir=$(random_model "$model" "$dtype")
+    bench/rollout.sh --model "$dir" --device "$device" --dtype "$dtype" --repeats "$repeats" --batches "$batches" \
+      2>&1 | grep -v "Loading weights" | tee "$results/gpu-rollout-$model-$dtype.log"
+    latest=$(ls -t bench/results/rollout-*.jsonl | head -1)
+    cp "$latest" "$results/gpu-$model-$dtype-$(basename "$latest")"
+    ;;
+  grpo-step)
+    model=${1:-qwen2.5-coder-0.5b-instruct} dtype=${2:-f32} steps=${3:-6}
+    dir=$(random_model "$model" "$dtype")
+    bench/grpo_step.sh --model "$dir" --device "$device" --dtype "$dtype" --steps "$steps" \
+      2>&1 | grep -v "it/s\]\|s/it\]\|Warning\|warnings.warn" | tee "$results/gpu-grpo-step-$model-$dtype.log"
+    latest=$(ls -t bench/results/grpo-step-*.jsonl | head -1)
+    cp "$latest" "$results/gpu-$model-$dtype-$(basename "$latest")"
+    ;;
+  recipe)
+    model=${1:?model name}; shift
+    gguf=$work/$model.gguf
+    [ -f "$gguf" ] || { echo "$gguf missing: send its pieces with 'receive' first" >&2; exit 1; }
+    want=$(cat ".gpu/models/$model/gguf.sha256")
+    have=$(sha256sum "$gguf" | cut -d' ' -f1)
+    [ "$want" = "$have" ] || { echo "$gguf: sha256 $have, expected $want (a piece missing or out of order)" >&2; exit 1; }
+    dir=$work/models/$model
+    # The same import as scripts/fetch-models.sh makes on the CPU machine.
+    [ -f "$dir/model.safetensors" ] || .gpu/rlxf import-gguf "$gguf" "$dir" >&2
+    run_dir=$work/runs/recipe-$model
+    rm -rf "$run_dir"
+    start=$(date +%s)
+    .gpu/rlxf train --set model.path="$dir" --set model.device="$device" --set model.dtype=bf16 --set run_dir="$run_dir" \
+      "$@" 2>&1 | tee "$results/gpu-recipe-$model.log"
+    echo "wall seconds: $(( $(date +%s) - start ))" | tee -a "$results/gpu-recipe-$model.log"
+    cp "$run_dir/summary.json" "$results/gpu-recipe-$model-summary.json"
+    cp "$run_dir/metrics.jsonl" "$results/gpu-recipe-$model-metrics.jsonl"
+    ;;
+  *) echo "unknown command $command (rollout, grpo-step, receive, recipe)" >&2; exit 2 ;;
+esac
