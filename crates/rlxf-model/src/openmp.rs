@@ -3,6 +3,7 @@
 //! with idle-spinning libtorch workers for the cores.
 
 use std::ffi::{c_int, c_uint, c_void};
+use std::sync::Mutex;
 
 extern "C" {
     // libgomp's entry point for a parallel region (what `#pragma omp parallel` compiles to).
@@ -38,6 +39,26 @@ pub fn parallel(threads: usize, work: Work<'_>) {
     unsafe { GOMP_parallel(region, &work as *const Work<'_> as *mut c_void, threads as c_uint, 0) };
 }
 
+/// `f` applied to every item, results in item order, with the items split into contiguous parts over
+/// libtorch's threads. For host work between libtorch calls (choosing each row's next token): on
+/// these threads rather than a second pool's, it runs on the cores OpenMP's idle workers would
+/// otherwise spin on.
+pub fn map_mut<T: Send, R: Send>(items: &mut [T], f: &(dyn Fn(&mut T) -> R + Sync)) -> Vec<R> {
+    let parts = torch_threads().min(items.len()).max(1);
+    let part_len = items.len().div_ceil(parts).max(1);
+    // One lock per part, each taken once by the one thread that maps it: no contention.
+    let slots: Vec<Mutex<(&mut [T], Vec<R>)>> = items.chunks_mut(part_len).map(|part| Mutex::new((part, Vec::new()))).collect();
+    parallel(slots.len(), &|thread, threads| {
+        // A runtime that grants fewer threads than asked still maps every part.
+        for slot in slots.iter().skip(thread).step_by(threads) {
+            let mut guard = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let (part, out) = &mut *guard;
+            out.extend(part.iter_mut().map(f));
+        }
+    });
+    slots.into_iter().flat_map(|slot| slot.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).1).collect()
+}
+
 /// Items `[start, end)` of part `part` of `parts` when `items` are split as evenly as possible.
 pub fn share(items: usize, part: usize, parts: usize) -> (usize, usize) {
     let (per, extra) = (items / parts, items % parts);
@@ -62,6 +83,23 @@ mod tests {
                     next = end;
                 }
                 assert_eq!(next, items);
+            }
+        }
+    }
+
+    #[test]
+    fn map_mut_keeps_order_and_visits_each_item_once() {
+        for threads in [1, 2, 3] {
+            // SAFETY: sets a process-wide setting; tests in this module all leave it positive.
+            unsafe { torch_sys::at_set_num_threads(threads) };
+            for len in [0, 1, 2, 5, 64] {
+                let mut items: Vec<usize> = (0..len).collect();
+                let doubled = map_mut(&mut items, &|x| {
+                    *x += 100;
+                    *x * 2
+                });
+                assert_eq!(doubled, (0..len).map(|i| (i + 100) * 2).collect::<Vec<_>>());
+                assert_eq!(items, (100..100 + len).collect::<Vec<_>>());
             }
         }
     }

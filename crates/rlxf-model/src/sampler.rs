@@ -2,13 +2,13 @@
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 use rlxf_core::{Completion, FinishReason, GenerationRequest, Generator, SamplingParams};
 use tch::{Device, Kind, Tensor};
 
 use crate::error::{ModelError, Result};
 use crate::mask::causal_mask;
 use crate::model::LanguageModel;
+use crate::openmp;
 use crate::prompt_sharing::distinct_prompts;
 use crate::token_choice::choose;
 use crate::tokenizer::ChatTokenizer;
@@ -113,27 +113,25 @@ impl<'a> Sampler<'a> {
             // `in_cache` is ascending, so the cached rows in order are the cache's rows in order.
             let mut cached = vec![false; rows.len()];
             in_cache.iter().for_each(|&ri| cached[ri] = true);
-            let choices: Vec<_> = rows
+            let mut live: Vec<_> = rows
                 .iter_mut()
                 .zip(&cached)
                 .filter_map(|(row, &on)| on.then_some(row))
                 .zip(host.chunks_mut(vocab))
-                .collect::<Vec<_>>()
-                .into_par_iter()
-                .map(|(row, row_logits)| {
-                    if row.finish.is_some() {
-                        return None;
-                    }
-                    if row.tokens.len() < params.min_new_tokens {
-                        for &eos in eos_ids {
-                            if let Some(l) = row_logits.get_mut(eos as usize) {
-                                *l = f32::NEG_INFINITY;
-                            }
+                .collect();
+            let choices = openmp::map_mut(&mut live, &|(row, row_logits)| {
+                if row.finish.is_some() {
+                    return None;
+                }
+                if row.tokens.len() < params.min_new_tokens {
+                    for &eos in eos_ids {
+                        if let Some(l) = row_logits.get_mut(eos as usize) {
+                            *l = f32::NEG_INFINITY;
                         }
                     }
-                    Some(choose(row_logits, params.temperature, params.top_k, params.top_p, &mut row.rng))
-                })
-                .collect();
+                }
+                Some(choose(row_logits, params.temperature, params.top_k, params.top_p, &mut row.rng))
+            });
             let mut next = Vec::with_capacity(in_cache.len());
             for (&ri, choice) in in_cache.iter().zip(choices) {
                 let Some(c) = choice else {

@@ -83,8 +83,9 @@ pub fn attention(args: AttentionArgs) -> Result<()> {
     let kernel = |l: &LayerInputs| decode_attention::try_attend(&l.q, &l.keys, &l.values, &mask).expect("the kernel takes these inputs");
     let reference = sdpa(&layers[0]).transpose(1, 2).reshape([b, 1, args.heads * d]);
     let difference = f64::try_from((kernel(&layers[0]) - reference).abs().max())?;
-    // Timing a kernel that computes something else would be meaningless: this is also a check.
-    if !(difference <= MAX_DIFFERENCE) {
+    // Timing a kernel that computes something else would be meaningless: this is also a check
+    // (NaN fails it too).
+    if difference.is_nan() || difference > MAX_DIFFERENCE {
         bail!("the decoding attention kernel differs from SDPA by {difference:e} (more than {MAX_DIFFERENCE:e}) on these inputs: a kernel bug, please report it");
     }
     let sdpa_s = best_seconds(args.repeats, || layers.iter().for_each(|l| drop(sdpa(l))));
