@@ -67,22 +67,27 @@ random_model() {
   echo "$dir"
 }
 
+# The newest results file of a bench script (bench/results/PREFIX-STAMP.jsonl), copied to $results.
+keep_latest() {
+  local prefix=$1 label=$2 latest
+  latest=$(ls -t bench/results/"$prefix"-*.jsonl | head -1)
+  cp "$latest" "$results/gpu-$label-$(basename "$latest")"
+}
+
 case $command in
   rollout)
     model=${1:-qwen2.5-coder-0.5b-instruct} dtype=${2:-bf16} repeats=${3:-5} batches=${4:-8 32 64}
     dir=$(random_model "$model" "$dtype")
     bench/rollout.sh --model "$dir" --device "$device" --dtype "$dtype" --repeats "$repeats" --batches "$batches" \
       2>&1 | grep -v "Loading weights" | tee "$results/gpu-rollout-$model-$dtype.log"
-    latest=$(ls -t bench/results/rollout-*.jsonl | head -1)
-    cp "$latest" "$results/gpu-$model-$dtype-$(basename "$latest")"
+    keep_latest rollout "$model-$dtype"
     ;;
   grpo-step)
     model=${1:-qwen2.5-coder-0.5b-instruct} dtype=${2:-f32} steps=${3:-6}
     dir=$(random_model "$model" "$dtype")
     bench/grpo_step.sh --model "$dir" --device "$device" --dtype "$dtype" --steps "$steps" \
       2>&1 | grep -v "it/s\]\|s/it\]\|Warning\|warnings.warn" | tee "$results/gpu-grpo-step-$model-$dtype.log"
-    latest=$(ls -t bench/results/grpo-step-*.jsonl | head -1)
-    cp "$latest" "$results/gpu-$model-$dtype-$(basename "$latest")"
+    keep_latest grpo-step "$model-$dtype"
     ;;
   recipe)
     model=${1:?model name}; shift

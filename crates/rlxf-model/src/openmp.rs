@@ -89,8 +89,9 @@ mod tests {
 
     #[test]
     fn map_mut_keeps_order_and_visits_each_item_once() {
+        let before = torch_threads();
         for threads in [1, 2, 3] {
-            // SAFETY: sets a process-wide setting; tests in this module all leave it positive.
+            // SAFETY: sets a process-wide setting, restored below.
             unsafe { torch_sys::at_set_num_threads(threads) };
             for len in [0, 1, 2, 5, 64] {
                 let mut items: Vec<usize> = (0..len).collect();
@@ -102,6 +103,8 @@ mod tests {
                 assert_eq!(items, (100..100 + len).collect::<Vec<_>>());
             }
         }
+        // SAFETY: as above.
+        unsafe { torch_sys::at_set_num_threads(before as c_int) };
     }
 
     #[test]

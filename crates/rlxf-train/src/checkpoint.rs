@@ -222,7 +222,6 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), TrainError> {
     std::fs::write(path, text).map_err(|e| TrainError::io(path, e))
 }
 
-
 /// What both trainers need to continue a run: its saved config with `overrides` applied, the newest
 /// intact checkpoint, and the run folder cut back to that checkpoint. A config that differs from the
 /// one the run started with is reported (the continuation will differ from an uninterrupted run).

@@ -44,6 +44,7 @@ fn bad_shapes_are_one_error_line() {
     for args in [
         &["bench", "attention", "--heads", "8", "--kv-heads", "3"][..],
         &["bench", "attention", "--positions", "10", "--padding", "10"][..],
+        &["bench", "attention", "--head-dim", "96", "--layers", "1", "--repeats", "1"][..],
         &["bench", "projections", "--rows", "0"][..],
     ] {
         let out = rlxf(args);
