@@ -24,7 +24,7 @@ fn main() {
         .collect();
     // Never stop early: measure exactly new_tokens per row.
     let params = SamplingParams { temperature: 1.0, max_new_tokens: new_tokens, ..SamplingParams::default() };
-    let sampler = Sampler { model: &model, tokenizer: &tok, max_batch: batch };
+    let sampler = Sampler { max_batch: batch, ..Sampler::new(&model, &tok) };
     let t = Instant::now();
     let out = sampler.generate_all(&reqs, &params).unwrap();
     let secs = t.elapsed().as_secs_f64();

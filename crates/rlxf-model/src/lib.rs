@@ -4,6 +4,7 @@
 pub mod config;
 pub mod decode_attention;
 pub mod decoder;
+pub mod device_token_choice;
 mod error;
 pub mod few_rows_linear;
 pub mod host_memory;

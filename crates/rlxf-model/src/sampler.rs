@@ -1,6 +1,6 @@
 //! Batched autoregressive sampling with a pre-allocated KV cache over left-padded prompts.
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rlxf_core::{Completion, FinishReason, GenerationRequest, Generator, SamplingParams};
 use tch::{Device, Kind, Tensor};
@@ -10,14 +10,19 @@ use crate::mask::causal_mask;
 use crate::model::LanguageModel;
 use crate::openmp;
 use crate::prompt_sharing::distinct_prompts;
-use crate::token_choice::choose;
+use crate::device_token_choice::{self, ChoiceRule};
+use crate::token_choice::{choose, Choice};
 use crate::tokenizer::ChatTokenizer;
 
 /// Generates with the in-process policy. `max_batch` bounds memory: larger request lists run in chunks.
+/// `choose_on_device` picks where each step's tokens are chosen: on the host (the default on CPU,
+/// where the logits already are) or on the model's device (the default on a GPU, so that only the
+/// tokens cross to the host); both give the same tokens from the same seeds.
 pub struct Sampler<'a> {
     pub model: &'a LanguageModel,
     pub tokenizer: &'a ChatTokenizer,
     pub max_batch: usize,
+    pub choose_on_device: bool,
 }
 
 /// Per-row state while decoding.
@@ -33,7 +38,7 @@ struct Row {
 
 impl<'a> Sampler<'a> {
     pub fn new(model: &'a LanguageModel, tokenizer: &'a ChatTokenizer) -> Self {
-        Self { model, tokenizer, max_batch: 64 }
+        Self { model, tokenizer, max_batch: 64, choose_on_device: model.device() != Device::Cpu }
     }
 
     pub fn generate_all(&self, requests: &[GenerationRequest], params: &SamplingParams) -> Result<Vec<Completion>> {
@@ -102,36 +107,13 @@ impl<'a> Sampler<'a> {
         // The rows in the cache, in cache order (ascending). A finished row stays, fed padding with its
         // logits ignored, until enough rows have finished to be worth compacting the cache.
         let mut in_cache: Vec<usize> = (0..rows.len()).collect();
-        let vocab = logits.size()[1] as usize;
-        let mut host = vec![0f32; in_cache.len() * vocab];
-        let eos_ids = self.tokenizer.eos_ids();
+        let mut host = Vec::new();
         for step in 0..params.max_new_tokens {
-            let logits_f32 = logits.to_kind(Kind::Float).to_device(Device::Cpu).contiguous();
-            host.resize(in_cache.len() * vocab, 0.0);
-            logits_f32.f_copy_data(&mut host, in_cache.len() * vocab)?;
-            // Each row draws with its own RNG, so choosing rows in parallel changes no token.
-            // `in_cache` is ascending, so the cached rows in order are the cache's rows in order.
-            let mut cached = vec![false; rows.len()];
-            in_cache.iter().for_each(|&ri| cached[ri] = true);
-            let mut live: Vec<_> = rows
-                .iter_mut()
-                .zip(&cached)
-                .filter_map(|(row, &on)| on.then_some(row))
-                .zip(host.chunks_mut(vocab))
-                .collect();
-            let choices = openmp::map_mut(&mut live, &|(row, row_logits)| {
-                if row.finish.is_some() {
-                    return None;
-                }
-                if row.tokens.len() < params.min_new_tokens {
-                    for &eos in eos_ids {
-                        if let Some(l) = row_logits.get_mut(eos as usize) {
-                            *l = f32::NEG_INFINITY;
-                        }
-                    }
-                }
-                Some(choose(row_logits, params.temperature, params.top_k, params.top_p, &mut row.rng))
-            });
+            let choices = if self.choose_on_device {
+                self.choose_on_device(&logits, &mut rows, &in_cache, params)?
+            } else {
+                self.choose_on_host(&logits, &mut rows, &in_cache, params, &mut host)?
+            };
             let mut next = Vec::with_capacity(in_cache.len());
             for (&ri, choice) in in_cache.iter().zip(choices) {
                 let Some(c) = choice else {
@@ -179,6 +161,54 @@ impl<'a> Sampler<'a> {
         }
         rows.sort_by_key(|r| r.request);
         rows.into_iter().map(|row| self.finish_row(row)).collect()
+    }
+
+    /// Copies the logits to the host and chooses each live row's token there, on libtorch's threads.
+    fn choose_on_host(&self, logits: &Tensor, rows: &mut [Row], in_cache: &[usize], params: &SamplingParams, host: &mut Vec<f32>) -> Result<Vec<Option<Choice>>> {
+        let vocab = logits.size()[1] as usize;
+        let logits_f32 = logits.to_kind(Kind::Float).to_device(Device::Cpu).contiguous();
+        host.resize(in_cache.len() * vocab, 0.0);
+        logits_f32.f_copy_data(host, in_cache.len() * vocab)?;
+        // Each row draws with its own RNG, so choosing rows in parallel changes no token.
+        // `in_cache` is ascending, so the cached rows in order are the cache's rows in order.
+        let mut cached = vec![false; rows.len()];
+        in_cache.iter().for_each(|&ri| cached[ri] = true);
+        let mut live: Vec<_> = rows
+            .iter_mut()
+            .zip(&cached)
+            .filter_map(|(row, &on)| on.then_some(row))
+            .zip(host.chunks_mut(vocab))
+            .collect();
+        let eos_ids = self.tokenizer.eos_ids();
+        Ok(openmp::map_mut(&mut live, &|(row, row_logits)| {
+            if row.finish.is_some() {
+                return None;
+            }
+            if row.tokens.len() < params.min_new_tokens {
+                for &eos in eos_ids {
+                    if let Some(l) = row_logits.get_mut(eos as usize) {
+                        *l = f32::NEG_INFINITY;
+                    }
+                }
+            }
+            Some(choose(row_logits, params.temperature, params.top_k, params.top_p, &mut row.rng))
+        }))
+    }
+
+    /// Chooses on the logits' device; each live row's uniform still comes from its own RNG, drawn
+    /// exactly when the host path would draw it, so both paths follow the same random streams.
+    fn choose_on_device(&self, logits: &Tensor, rows: &mut [Row], in_cache: &[usize], params: &SamplingParams) -> Result<Vec<Option<Choice>>> {
+        let mut uniforms = Vec::with_capacity(in_cache.len());
+        let mut hold_back = Vec::with_capacity(in_cache.len());
+        for &ri in in_cache {
+            let row = &mut rows[ri];
+            let live = row.finish.is_none();
+            uniforms.push(if live && params.temperature > 0.0 { row.rng.random::<f64>() } else { 0.0 });
+            hold_back.push(live && row.tokens.len() < params.min_new_tokens);
+        }
+        let rule = ChoiceRule { temperature: params.temperature, top_k: params.top_k, top_p: params.top_p };
+        let chosen = device_token_choice::choose_rows(logits, &uniforms, &hold_back, self.tokenizer.eos_ids(), rule)?;
+        Ok(in_cache.iter().zip(chosen).map(|(&ri, c)| rows[ri].finish.is_none().then_some(c)).collect())
     }
 
     fn update_finish(&self, row: &mut Row, params: &SamplingParams) -> Result<()> {

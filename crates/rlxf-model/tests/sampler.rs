@@ -159,6 +159,41 @@ fn rows_finishing_at_different_steps_equal_one_by_one() {
     }
 }
 
+/// Choosing tokens on the model's device (the GPU default) must give what the host path gives from
+/// the same seeds: same draws, same rule. Here both run on the CPU; rows end at different steps, some
+/// are held back from end-of-sequence, and top-k/top-p truncation is on.
+#[test]
+fn device_token_choice_equals_host_choice() {
+    let (dir, model, tok) = tiny();
+    let base = requests(&tok);
+    let reqs: Vec<GenerationRequest> =
+        (0..12).map(|i| GenerationRequest { seed: 900 + i as u64, ..base[i % base.len()].clone() }).collect();
+    let rules = [
+        SamplingParams::greedy(20),
+        SamplingParams { temperature: 1.0, max_new_tokens: 20, ..SamplingParams::default() },
+        SamplingParams { temperature: 0.8, top_k: 20, top_p: 0.9, max_new_tokens: 20, min_new_tokens: 6, stop: vec![] },
+    ];
+    let free = Sampler::new(&model, &tok).generate_all(&reqs, &rules[1]).unwrap();
+    let eos: Vec<u32> = free.iter().enumerate().map(|(i, c)| c.token_ids[2 + i % 9]).collect();
+    let eos_tok = ChatTokenizer::from_dir(dir.path(), &eos).unwrap();
+    let mut lengths = Vec::new();
+    for params in &rules {
+        let host = Sampler { choose_on_device: false, ..Sampler::new(&model, &eos_tok) }.generate_all(&reqs, params).unwrap();
+        let device = Sampler { choose_on_device: true, ..Sampler::new(&model, &eos_tok) }.generate_all(&reqs, params).unwrap();
+        lengths.extend(host.iter().map(|c| c.token_ids.len()));
+        for (h, d) in host.iter().zip(&device) {
+            assert_eq!(h.token_ids, d.token_ids, "host and device choice differ under {params:?}");
+            assert_eq!(h.finish, d.finish);
+            for (x, y) in h.logprobs.iter().zip(&d.logprobs) {
+                assert!((x - y).abs() < 1e-5, "logprob {x} vs {y}");
+            }
+        }
+    }
+    lengths.sort();
+    lengths.dedup();
+    assert!(lengths.len() >= 4, "rows should end at several steps: {lengths:?}");
+}
+
 /// The real model's heads (64 wide, 9 query heads on 3 kv heads) take the decoding-step kernels
 /// (attention and projections), which the tiny model's do not: their log-probs must still equal a
 /// full forward pass, which uses libtorch's attention and MKL, over left-padded rows of a batch.

@@ -204,11 +204,7 @@ impl Trainer {
     }
 
     fn sampler(&self) -> Sampler<'_> {
-        Sampler {
-            model: &self.policy,
-            tokenizer: &self.tokenizer,
-            max_batch: self.config.model.generation_batch,
-        }
+        Sampler { max_batch: self.config.model.generation_batch, ..Sampler::new(&self.policy, &self.tokenizer) }
     }
 
     pub fn evaluate(&self, label: &str) -> Result<EvalResult, TrainError> {

@@ -35,6 +35,9 @@ pub struct RolloutArgs {
     /// f32 or bf16.
     #[arg(long, default_value = "f32")]
     dtype: String,
+    /// Where each step's tokens are chosen: host or device (default: host on CPU, device on a GPU).
+    #[arg(long, value_parser = ["host", "device"])]
+    choose_on: Option<String>,
 }
 
 pub fn rollout(args: RolloutArgs) -> Result<()> {
@@ -63,7 +66,11 @@ pub fn rollout(args: RolloutArgs) -> Result<()> {
         min_new_tokens: args.new_tokens,
         stop: vec![],
     };
-    let sampler = Sampler { model: &model, tokenizer: &tokenizer, max_batch: args.batch };
+    let mut sampler = Sampler { max_batch: args.batch, ..Sampler::new(&model, &tokenizer) };
+    if let Some(site) = &args.choose_on {
+        sampler.choose_on_device = site == "device";
+    }
+    let choose_on = if sampler.choose_on_device { "device" } else { "host" };
     // Warm-up: allocator and kernel caches, as the peer gets.
     sampler.generate_all(&requests[..1], &SamplingParams { max_new_tokens: 8, min_new_tokens: 0, ..params.clone() })?;
     for run in 0..args.repeats {
@@ -81,6 +88,7 @@ pub fn rollout(args: RolloutArgs) -> Result<()> {
                 "prompt_tokens": requests[0].prompt_ids.len(), "new_tokens": args.new_tokens,
                 "generated_tokens": tokens, "seconds": seconds, "tokens_per_second": tokens as f64 / seconds,
                 "peak_rss_mb": runtime::peak_rss_mb(), "threads": threads, "torch": torch, "device": args.device, "dtype": args.dtype,
+                "choose_on": choose_on,
             })
         );
     }

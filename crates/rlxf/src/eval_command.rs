@@ -81,7 +81,7 @@ pub fn eval(args: EvalArgs) -> Result<()> {
     let dtype: DType = args.dtype.parse().map_err(|e: String| anyhow::anyhow!("--dtype: {e}"))?;
     let model = LanguageModel::load(&args.model, device, dtype.kind())?;
     let tokenizer = ChatTokenizer::from_dir(&args.model, &model.config.eos_token_ids)?;
-    let sampler = Sampler { model: &model, tokenizer: &tokenizer, max_batch: args.batch };
+    let sampler = Sampler { max_batch: args.batch, ..Sampler::new(&model, &tokenizer) };
     let settings = EvalSettings {
         samples: args.samples,
         sampling,

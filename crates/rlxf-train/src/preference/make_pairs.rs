@@ -208,11 +208,7 @@ pub fn sample_problems(
         crate::run_inputs::RunInputs::build(config)?;
     let model = LanguageModel::load(&config.model.path, device, kind)?;
     let tokenizer = ChatTokenizer::from_dir(&config.model.path, &model.config.eos_token_ids)?;
-    let sampler = Sampler {
-        model: &model,
-        tokenizer: &tokenizer,
-        max_batch: config.model.generation_batch,
-    };
+    let sampler = Sampler { max_batch: config.model.generation_batch, ..Sampler::new(&model, &tokenizer) };
     let per_call = (config.model.generation_batch / samples).max(1);
     let mut out = Vec::with_capacity(problems);
     for start in (0..problems).step_by(per_call) {

@@ -275,11 +275,7 @@ impl PreferenceTrainer {
         if self.config.eval.held_out == 0 {
             return Ok(None);
         }
-        let sampler = Sampler {
-            model: policy,
-            tokenizer: &self.tokenizer,
-            max_batch: self.config.model.generation_batch,
-        };
+        let sampler = Sampler { max_batch: self.config.model.generation_batch, ..Sampler::new(policy, &self.tokenizer) };
         let result = evaluate(
             &sampler,
             &self.tokenizer,
