@@ -37,7 +37,8 @@ for line in open(sys.argv[1]):
     print(json.dumps({"engine": "rlxf", "task": "grpo_step", "step": m["step"], "step_seconds": m["step_seconds"],
                       "generation_seconds": m["generation_seconds"], "scoring_seconds": m["scoring_seconds"],
                       "training_seconds": m["training_seconds"], "peak_rss_mb": m["peak_rss_mb"],
-                      "completion_tokens_mean": m["completion_tokens_mean"]}))
+                      "completion_tokens_mean": m["completion_tokens_mean"],
+                      **{k: m[k] for k in ("cuda_max_allocated_mb", "cuda_max_reserved_mb") if k in m}}))
 PYEOF
 echo "TRL: $steps steps" >&2
 "$PY" bench/peers/trl_grpo.py --model "$model" --problems "$problems" --steps "$steps" --max-new-tokens "$new_tokens" \

@@ -20,6 +20,9 @@ def main() -> None:
         print(rollout_table(rollout))
     if steps:
         print(step_table(steps))
+    on_gpu = [r for r in records if "cuda_max_allocated_mb" in r]
+    if on_gpu:
+        print(gpu_memory_table(on_gpu))
 
 
 def grouped(records, key):
@@ -65,6 +68,22 @@ def step_table(records) -> str:
         )
     if "rlxf" in medians and "trl" in medians:
         lines.append(f"\nTRL step / rlxf step = {medians['trl'] / medians['rlxf']:.2f}x")
+    return "\n".join(lines) + "\n"
+
+
+def gpu_memory_table(records) -> str:
+    """The caching allocator's peaks (torch.cuda.max_memory_allocated / _reserved on both sides)."""
+    lines = [
+        "| task | batch | engine | peak allocated | peak reserved | records |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    key = lambda r: (r["task"], r.get("batch", "-"))
+    for (task, batch), engines in sorted(grouped(records, key).items(), key=lambda kv: str(kv[0])):
+        for engine, rs in sorted(engines.items()):
+            top = lambda k: max(r.get(k, float("nan")) for r in rs)
+            lines.append(
+                f"| {task} | {batch} | {engine} | {top('cuda_max_allocated_mb'):.0f} MiB | {top('cuda_max_reserved_mb'):.0f} MiB | {len(rs)} |"
+            )
     return "\n".join(lines) + "\n"
 
 

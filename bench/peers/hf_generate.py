@@ -64,6 +64,7 @@ def main() -> None:
             }
             if cuda:
                 record["cuda_max_allocated_mb"] = torch.cuda.max_memory_allocated() / 2**20
+                record["cuda_max_reserved_mb"] = torch.cuda.max_memory_reserved() / 2**20
             print(json.dumps(record), flush=True)
 
 

@@ -100,6 +100,10 @@ class StepTimer(TrainerCallback):
             "training_seconds": seconds - generation - scoring, "train_seconds_total": self.train_seconds,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
+        if torch.cuda.is_available():
+            # Peaks since the start of the run, like rlxf's cuda_max_*_mb in metrics.jsonl.
+            record["cuda_max_allocated_mb"] = torch.cuda.max_memory_allocated() / 2**20
+            record["cuda_max_reserved_mb"] = torch.cuda.max_memory_reserved() / 2**20
         history = [h for h in state.log_history if "reward" in h]
         if history:
             record["reward_mean"] = history[-1]["reward"]

@@ -1,1 +1,5 @@
 include!("../../build/link_torch.rs");
+
+fn main() {
+    link_torch();
+}

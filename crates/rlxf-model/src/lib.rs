@@ -4,6 +4,7 @@
 pub mod config;
 pub mod decode_attention;
 pub mod decoder;
+pub mod device_memory;
 pub mod device_token_choice;
 mod error;
 pub mod few_rows_linear;

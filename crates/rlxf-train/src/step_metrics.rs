@@ -36,6 +36,11 @@ pub struct StepMetrics {
     pub generated_tokens_per_second: f64,
     /// The process's peak resident memory so far (VmHWM).
     pub peak_rss_mb: f64,
+    /// On a GPU, the caching allocator's peaks so far (torch.cuda.max_memory_allocated / _reserved).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cuda_max_allocated_mb: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cuda_max_reserved_mb: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eval_accuracy: Option<f64>,
 }

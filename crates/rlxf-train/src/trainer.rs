@@ -28,7 +28,7 @@ pub use crate::step_metrics::{StepMetrics, TrainSummary};
 use indicatif::{ProgressBar, ProgressStyle};
 use rlxf_algos::KlController;
 use rlxf_data::{Split, TaskGenerator};
-use rlxf_model::{runtime, ChatTokenizer, DType, LanguageModel, Sampler};
+use rlxf_model::{device_memory, runtime, ChatTokenizer, DType, LanguageModel, Sampler};
 use rlxf_rewards::Reward;
 
 pub struct Trainer {
@@ -471,6 +471,7 @@ impl Trainer {
                 .update(kl, samples.len())
                 .map_err(|e| TrainError::Other(format!("KL controller: {e}")))?;
         }
+        let device_memory = device_memory::stats(self.policy.device());
         Ok(StepMetrics {
             step,
             reward_mean: collected.sampled_rewards.iter().sum::<f64>() / n,
@@ -501,6 +502,8 @@ impl Trainer {
             generated_tokens_per_second: collected.sampled_tokens as f64
                 / generation_seconds.max(1e-9),
             peak_rss_mb: runtime::peak_rss_mb(),
+            cuda_max_allocated_mb: device_memory.map(|m| m.peak_allocated_mb()),
+            cuda_max_reserved_mb: device_memory.map(|m| m.peak_reserved_mb()),
             eval_accuracy: None,
         })
     }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use rlxf_core::{GenerationRequest, SamplingParams};
-use rlxf_model::{runtime, ChatTokenizer, DType, LanguageModel, Sampler};
+use rlxf_model::{device_memory, runtime, ChatTokenizer, DType, LanguageModel, Sampler};
 
 #[derive(Args)]
 pub struct RolloutArgs {
@@ -74,6 +74,10 @@ pub fn rollout(args: RolloutArgs) -> Result<()> {
     // Warm-up: allocator and kernel caches, as the peer gets.
     sampler.generate_all(&requests[..1], &SamplingParams { max_new_tokens: 8, min_new_tokens: 0, ..params.clone() })?;
     for run in 0..args.repeats {
+        if device.is_cuda() {
+            tch::Cuda::synchronize(0);
+            device_memory::reset_peak(device);
+        }
         let start = Instant::now();
         let out = sampler.generate_all(&requests, &params)?;
         if device.is_cuda() {
@@ -81,16 +85,19 @@ pub fn rollout(args: RolloutArgs) -> Result<()> {
         }
         let seconds = start.elapsed().as_secs_f64();
         let tokens: usize = out.iter().map(|c| c.token_ids.len()).sum();
-        println!(
-            "{}",
-            serde_json::json!({
+        let mut record = serde_json::json!({
                 "engine": "rlxf", "task": "rollout", "run": run, "batch": args.batch,
                 "prompt_tokens": requests[0].prompt_ids.len(), "new_tokens": args.new_tokens,
                 "generated_tokens": tokens, "seconds": seconds, "tokens_per_second": tokens as f64 / seconds,
                 "peak_rss_mb": runtime::peak_rss_mb(), "threads": threads, "torch": torch, "device": args.device, "dtype": args.dtype,
                 "choose_on": choose_on,
-            })
-        );
+        });
+        // The caching allocator's peaks, the figures hf_generate.py reads with torch.cuda.max_memory_*.
+        if let Some(memory) = device_memory::stats(device) {
+            record["cuda_max_allocated_mb"] = memory.peak_allocated_mb().into();
+            record["cuda_max_reserved_mb"] = memory.peak_reserved_mb().into();
+        }
+        println!("{record}");
     }
     Ok(())
 }
