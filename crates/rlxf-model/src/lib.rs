@@ -8,6 +8,7 @@ pub mod device_memory;
 pub mod device_token_choice;
 mod error;
 pub mod few_rows_linear;
+pub mod fused_adamw;
 pub mod host_memory;
 pub mod kv_cache;
 mod layers;

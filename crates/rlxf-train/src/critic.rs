@@ -74,15 +74,15 @@ impl Critic {
     /// Clips the critic's own gradients (the head, and a separate trunk, on their joint norm, as one
     /// model) to `max_norm` and steps its optimizers; returns the norm before clipping. A shared trunk
     /// is stepped, and clipped, by the policy optimizer.
-    pub fn step(&mut self, max_norm: f64) -> f64 {
+    pub fn step(&mut self, max_norm: f64) -> Result<f64, TrainError> {
         let mut stores = vec![&self.head.vs];
         stores.extend(self.trunk.as_ref().map(|t| &t.vs));
         let norm = clip_joint_grad_norm(&stores, max_norm);
-        self.head_optimizer.step();
+        self.head_optimizer.step()?;
         if let Some(o) = &mut self.trunk_optimizer {
-            o.step();
+            o.step()?;
         }
-        norm
+        Ok(norm)
     }
 
     /// Writes the head, its optimizer and a separate trunk with its optimizer under `dir/critic`.

@@ -1,13 +1,14 @@
 //! AdamW with state we own, so a checkpoint can hold it and a resumed run continues exactly
-//! (tch's optimizer wraps libtorch's and exposes no state). The update is PyTorch's
-//! `torch.optim.AdamW` (single-tensor path): decoupled weight decay, then bias-corrected moments;
-//! a test checks it against PyTorch step by step.
+//! (tch's optimizer wraps libtorch's and exposes no state). The update is libtorch's fused AdamW
+//! kernel (`torch.optim.AdamW(fused=True)`): decoupled weight decay, then bias-corrected moments;
+//! a test checks it against PyTorch's single-tensor path step by step.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use tch::{nn, Tensor};
+use rlxf_model::fused_adamw::{self, AdamWSlot, AdamWUpdate};
+use tch::{nn, Device, Kind, Tensor};
 
 use crate::error::TrainError;
 
@@ -82,35 +83,35 @@ impl AdamW {
         }
     }
 
-    /// One update of every parameter that has a gradient.
-    pub fn step(&mut self) {
+    /// One update of every parameter that has a gradient, by libtorch's fused AdamW kernel (one pass
+    /// per parameter, the same arithmetic as `torch.optim.AdamW`), one call per dtype and device.
+    pub fn step(&mut self) -> Result<(), TrainError> {
         self.steps_taken += 1;
-        let AdamWSettings {
-            beta1,
-            beta2,
-            eps,
-            weight_decay,
-        } = self.settings;
-        let t = self.steps_taken as i32;
-        let bias_correction1 = 1.0 - beta1.powi(t);
-        let bias_correction2_sqrt = (1.0 - beta2.powi(t)).sqrt();
-        let step_size = self.lr / bias_correction1;
-        tch::no_grad(|| {
-            for s in self.params.values_mut() {
+        let AdamWSettings { beta1, beta2, eps, weight_decay } = self.settings;
+        let update = AdamWUpdate { step: self.steps_taken, lr: self.lr, beta1, beta2, weight_decay, eps };
+        let grads: Vec<(&ParamState, Tensor)> = self
+            .params
+            .values()
+            .filter_map(|s| {
                 let grad = s.param.grad();
-                if !grad.defined() {
-                    continue;
-                }
-                if weight_decay != 0.0 {
-                    let _ = s.param.g_mul_scalar_(1.0 - self.lr * weight_decay);
-                }
-                let _ = s.exp_avg.lerp_(&grad, 1.0 - beta1);
-                let _ = s.exp_avg_sq.g_mul_scalar_(beta2);
-                let _ = s.exp_avg_sq.g_add_(&(&grad * &grad * (1.0 - beta2)));
-                let denom = s.exp_avg_sq.sqrt() / bias_correction2_sqrt + eps;
-                let _ = s.param.g_add_(&(&s.exp_avg * (-step_size) / denom));
+                // The kernel walks raw memory, so a strided gradient (rare) is made contiguous first.
+                grad.defined().then(|| (s, if grad.is_contiguous() { grad } else { grad.contiguous() }))
+            })
+            .collect();
+        let mut groups: Vec<((Kind, Device), Vec<AdamWSlot<'_>>)> = Vec::new();
+        for (s, grad) in &grads {
+            let slot = AdamWSlot { param: &s.param, grad, exp_avg: &s.exp_avg, exp_avg_sq: &s.exp_avg_sq };
+            let key = (s.param.kind(), s.param.device());
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, slots)) => slots.push(slot),
+                None => groups.push((key, vec![slot])),
             }
-        });
+        }
+        tch::no_grad(|| {
+            groups
+                .iter()
+                .try_for_each(|(_, slots)| fused_adamw::step(slots, update).map_err(TrainError::Other))
+        })
     }
 
     /// Writes `optimizer.safetensors` (moments, in the parameters' dtype) and `optimizer.json`.

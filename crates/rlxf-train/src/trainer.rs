@@ -533,10 +533,10 @@ impl Trainer {
             &settings,
         );
         stats.grad_norm = clip_grad_norm(&self.policy.vs, max_norm);
-        self.optimizer.step();
+        self.optimizer.step()?;
         self.optimizer.zero_grad();
         if let Some(critic) = self.critic.as_mut() {
-            stats.critic_grad_norm = Some(critic.step(max_norm));
+            stats.critic_grad_norm = Some(critic.step(max_norm)?);
             critic.zero_grad();
         }
         Ok(stats)

@@ -63,7 +63,7 @@ fn apply(vs: &nn::VarStore, opt: &mut AdamW, step_grads: &[(String, Tensor)], lr
         .fold(Tensor::from(0f32), |a, b| a + b);
     loss.backward();
     opt.set_lr(lr);
-    opt.step();
+    opt.step().unwrap();
 }
 
 #[test]

@@ -48,10 +48,8 @@ impl Optimizers {
         }
     }
 
-    pub fn step(&mut self) {
-        for (_, o) in &mut self.parts {
-            o.step();
-        }
+    pub fn step(&mut self) -> Result<(), TrainError> {
+        self.parts.iter_mut().try_for_each(|(_, o)| o.step())
     }
 
     pub fn save(&self, dir: &Path) -> Result<(), TrainError> {

@@ -420,7 +420,7 @@ impl PreferenceTrainer {
             &var_stores(&self.learner),
             self.config.optimizer.max_grad_norm,
         );
-        self.optimizers.step();
+        self.optimizers.step()?;
         self.optimizers.zero_grad();
         let kto = self.objective.uses_examples();
         let (loss, accuracy, chosen, rejected, margin) = means(&tally, kto);
