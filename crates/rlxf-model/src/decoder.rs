@@ -77,6 +77,7 @@ impl DecoderLm {
 
     fn run_layers(&self, input_ids: &Tensor, positions: &Tensor, mask: &Tensor, mut kv: EarlierKv<'_>) -> Tensor {
         let mut x = Tensor::embedding(&self.embed_tokens, input_ids, -1, false, false);
+        let mut pending: Option<Tensor> = None;
         let (cos, sin) = self.rope.tables(positions, x.kind());
         for (i, layer) in self.layers.iter().enumerate() {
             let layer_kv = match &mut kv {
@@ -85,9 +86,13 @@ impl DecoderLm {
                 EarlierKv::Record(store) => LayerKv::Record(store),
                 EarlierKv::Prefix(prefix) => LayerKv::Prefix(&prefix[i]),
             };
-            x = layer.forward(&x, (&cos, &sin), mask, layer_kv);
+            let (stream, mlp_out) = layer.forward(&x, pending.as_ref(), (&cos, &sin), mask, layer_kv);
+            (x, pending) = (stream, Some(mlp_out));
         }
-        self.norm.forward(&x)
+        match pending {
+            Some(delta) => self.norm.add_forward(&x, &delta).1,
+            None => self.norm.forward(&x),
+        }
     }
 
     /// Vocabulary logits for hidden states of any leading shape.

@@ -5,6 +5,7 @@ use tch::{nn, Device, Kind, Tensor};
 
 use crate::config::ModelConfig;
 use crate::decode_attention;
+use crate::decode_elementwise;
 use crate::few_rows_linear;
 use crate::kv_cache::KvCache;
 use crate::rope::apply_rotary;
@@ -77,6 +78,23 @@ impl RmsNorm {
 
     /// Normalises in f32 whatever the parameter dtype, as Hugging Face does, so bf16 stays stable.
     pub fn forward(&self, x: &Tensor) -> Tensor {
+        if let Some((_, normed)) = decode_elementwise::try_add_rms_norm(x, None, &self.weight, self.eps) {
+            return normed;
+        }
+        self.forward_libtorch(x)
+    }
+
+    /// `(x + delta, forward(x + delta))`: the residual sum and its normalisation, in one pass at
+    /// decoding shapes.
+    pub fn add_forward(&self, x: &Tensor, delta: &Tensor) -> (Tensor, Tensor) {
+        decode_elementwise::try_add_rms_norm(x, Some(delta), &self.weight, self.eps).unwrap_or_else(|| {
+            let sum = x + delta;
+            let normed = self.forward_libtorch(&sum);
+            (sum, normed)
+        })
+    }
+
+    fn forward_libtorch(&self, x: &Tensor) -> Tensor {
         let kind = x.kind();
         let xf = x.to_kind(Kind::Float);
         let variance = xf.square().mean_dim(-1, true, Kind::Float);
@@ -101,7 +119,9 @@ impl SwiGluMlp {
     }
 
     pub fn forward(&self, x: &Tensor) -> Tensor {
-        self.down_proj.forward(&(self.gate_proj.forward(x).silu() * self.up_proj.forward(x)))
+        let (gate, up) = (self.gate_proj.forward(x), self.up_proj.forward(x));
+        let hidden = decode_elementwise::try_silu_mul(&gate, &up).unwrap_or_else(|| gate.silu() * up);
+        self.down_proj.forward(&hidden)
     }
 }
 
@@ -186,8 +206,17 @@ impl DecoderLayer {
         }
     }
 
-    pub fn forward(&self, x: &Tensor, rope: (&Tensor, &Tensor), mask: &Tensor, kv: LayerKv<'_>) -> Tensor {
-        let h = x + self.self_attn.forward(&self.input_layernorm.forward(x), rope, mask, kv);
-        &h + self.mlp.forward(&self.post_attention_layernorm.forward(&h))
+    /// The layer on the residual stream `x + pending` (`pending`: the previous layer's MLP output, not
+    /// yet added), returning its own `(stream, mlp output)` likewise unsummed: each residual add then
+    /// happens inside the next normalisation's pass ([`RmsNorm::add_forward`]).
+    pub fn forward(&self, x: &Tensor, pending: Option<&Tensor>, rope: (&Tensor, &Tensor), mask: &Tensor, kv: LayerKv<'_>) -> (Tensor, Tensor) {
+        let (x, normed) = match pending {
+            Some(delta) => self.input_layernorm.add_forward(x, delta),
+            None => (x.shallow_clone(), self.input_layernorm.forward(x)),
+        };
+        let attended = self.self_attn.forward(&normed, rope, mask, kv);
+        let (h, normed) = self.post_attention_layernorm.add_forward(&x, &attended);
+        let mlp_out = self.mlp.forward(&normed);
+        (h, mlp_out)
     }
 }

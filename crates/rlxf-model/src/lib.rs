@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod decode_attention;
+pub mod decode_elementwise;
 pub mod decoder;
 pub mod device_memory;
 pub mod device_token_choice;

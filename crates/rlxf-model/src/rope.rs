@@ -26,6 +26,9 @@ impl Rope {
 
 /// Applies the rotation to `x` of shape `[B, H, T, head_dim]`.
 pub fn apply_rotary(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Tensor {
+    if let Some(rotated) = crate::decode_elementwise::try_rotary(x, cos, sin) {
+        return rotated;
+    }
     let half = x.size()[3] / 2;
     let x1 = x.narrow(3, 0, half);
     let x2 = x.narrow(3, half, half);
