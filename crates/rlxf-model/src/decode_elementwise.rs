@@ -11,6 +11,7 @@
 use tch::{Device, Kind, Tensor};
 
 use crate::runtime;
+use crate::softmax_weights::exp_nonpositive_f32;
 
 /// Rows (tokens) up to which these kernels replace libtorch: a decoding step has one token per
 /// sequence; prefill and training have many and stay with libtorch's parallel kernels.
@@ -103,9 +104,23 @@ pub fn try_silu_mul(gate: &Tensor, up: &Tensor) -> Option<Tensor> {
     // SAFETY: three contiguous f32 tensors of `n` elements, alive for the call.
     unsafe {
         let (g, u, o) = (slice(&gate, n), slice(&up, n), slice_mut(&out, n));
-        o.iter_mut().zip(g.iter().zip(u)).for_each(|(o, (g, u))| *o = g / (1.0 + (-g).exp()) * u);
+        o.iter_mut().zip(g.iter().zip(u)).for_each(|(o, (&g, &u))| *o = g * sigmoid(g) * u);
     }
     Some(out)
+}
+
+/// `1 / (1 + e^-x)` through e^-|x| (never above 1, so no overflow), with the vectorisable
+/// [`exp_nonpositive_f32`] instead of libm's scalar `expf` (which showed up at 1.8% of a decoding
+/// profile); within a few ulp of the exact value.
+#[inline(always)]
+fn sigmoid(x: f32) -> f32 {
+    let e = exp_nonpositive_f32(-x.abs());
+    let r = 1.0 / (1.0 + e);
+    if x >= 0.0 {
+        r
+    } else {
+        e * r
+    }
 }
 
 /// The number of rows of `x` (`[.., width]`) if the kernels apply to it.
@@ -198,7 +213,13 @@ mod tests {
         tch::manual_seed(3);
         let (gate, up) = (randn(&[32, 1, 1536]) * 4.0, randn(&[32, 1, 1536]));
         let ours = try_silu_mul(&gate, &up).unwrap();
-        assert!(max_diff(&ours, &(gate.silu() * &up)) < 1e-6);
+        let expected = gate.silu() * &up;
+        assert!(max_diff(&ours, &expected) / expected.abs().max().double_value(&[]) < 1e-6);
+        // Far tails: silu(x) -> x for large x, -> 0 (not NaN) for very negative x.
+        let tails = Tensor::from_slice(&[-200.0f32, -90.0, -20.0, 0.0, 20.0, 90.0, 200.0]).view([1, 7]);
+        let ones = tails.ones_like();
+        let ours = try_silu_mul(&tails, &ones).unwrap();
+        assert!(max_diff(&ours, &tails.silu()) < 1e-5, "{ours}");
     }
 
     #[test]
