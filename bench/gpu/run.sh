@@ -3,6 +3,9 @@
 # Needs .gpu/ from bench/gpu/pack.sh carried along, except for `receive`. Results go to $OUT (or
 # bench/results when run elsewhere).
 #
+#   bench/gpu/run.sh smoke [MODEL] [DTYPE]
+#       a minute's check before the long runs: a short rollout with tokens chosen on the host and on
+#       the device, each record must carry the allocator's memory figures when DEVICE is cuda
 #   bench/gpu/run.sh rollout [MODEL] [DTYPE] [REPEATS] [BATCHES]
 #       rlxf vs transformers generate, 128 prompt + 256 new tokens, random weights of MODEL's
 #       architecture (default qwen2.5-coder-0.5b-instruct, bf16, 5 runs, batches "8 32 64")
@@ -24,7 +27,7 @@ work=${GPU_WORK:-/tmp/rlxf-gpu}
 results=${OUT:-bench/results}
 mkdir -p "$work" "$results"
 command=${1:-}
-[ -n "$command" ] || { sed -n '2,21p' "$0" >&2; exit 2; }
+[ -n "$command" ] || { sed -n '2,24p' "$0" >&2; exit 2; }
 shift
 
 # Appending a piece needs nothing but the shell, so it runs before the Python set-up below.
@@ -75,6 +78,20 @@ keep_latest() {
 }
 
 case $command in
+  smoke)
+    model=${1:-qwen2.5-coder-0.5b-instruct} dtype=${2:-bf16}
+    dir=$(random_model "$model" "$dtype")
+    prompts=$work/smoke-prompts.json
+    "$PY" bench/peers/make_prompts.py --model "$dir" --rows 4 --tokens 32 --out "$prompts" >&2
+    for site in host device; do
+      "$RLXF" bench rollout --model "$dir" --prompts "$prompts" --batch 4 --new-tokens 16 --repeats 1 \
+        --device "$device" --dtype "$dtype" --choose-on "$site" | tee -a "$results/gpu-smoke-$model-$dtype.jsonl"
+    done
+    if [ "$device" != cpu ] && ! grep -q cuda_max_allocated_mb "$results/gpu-smoke-$model-$dtype.jsonl"; then
+      echo "smoke: no allocator memory figures in rlxf's records (device_memory shim)" >&2
+      exit 1
+    fi
+    ;;
   rollout)
     model=${1:-qwen2.5-coder-0.5b-instruct} dtype=${2:-bf16} repeats=${3:-5} batches=${4:-8 32 64}
     dir=$(random_model "$model" "$dtype")
@@ -108,5 +125,5 @@ case $command in
     cp "$run_dir/summary.json" "$results/gpu-recipe-$model-summary.json"
     cp "$run_dir/metrics.jsonl" "$results/gpu-recipe-$model-metrics.jsonl"
     ;;
-  *) echo "unknown command $command (rollout, grpo-step, receive, recipe)" >&2; exit 2 ;;
+  *) echo "unknown command $command (smoke, rollout, grpo-step, receive, recipe)" >&2; exit 2 ;;
 esac
