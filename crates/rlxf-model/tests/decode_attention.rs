@@ -2,6 +2,8 @@
 //! views (keys and values narrowed from a longer buffer), with left padding in the mask, grouped
 //! and plain multi-head attention, both head sizes, one and two threads; and the cases it must
 //! leave to libtorch.
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use rlxf_model::decode_attention::{available, try_attend};
 use tch::{Device, Kind, Tensor};
 
@@ -11,6 +13,18 @@ fn reference(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor) -> Tensor {
     Tensor::scaled_dot_product_attention(q, k, v, Some(mask), 0.0, false, None, grouped)
         .transpose(1, 2)
         .reshape([b, 1, heads * d])
+}
+
+/// Standard normal values (Box-Muller) from `rng`, as an f32 tensor of `shape`.
+fn seeded_normal<const N: usize>(rng: &mut ChaCha8Rng, shape: [i64; N]) -> Tensor {
+    let count = shape.iter().product::<i64>() as usize;
+    let values: Vec<f32> = (0..count)
+        .map(|_| {
+            let (u1, u2) = (1.0 - rng.random::<f64>(), rng.random::<f64>());
+            ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+        })
+        .collect();
+    Tensor::from_slice(&values).view(&shape[..])
 }
 
 /// A cache buffer of `capacity` positions with the first `len` filled, viewed like the cache does.
@@ -55,13 +69,19 @@ fn large_scores_stay_finite() {
     if !available() {
         return;
     }
-    let q = Tensor::randn([2, 4, 1, 64], (Kind::Float, Device::Cpu)) * 40.0;
-    let k = Tensor::randn([2, 2, 50, 64], (Kind::Float, Device::Cpu)) * 40.0;
-    let v = Tensor::randn([2, 2, 50, 64], (Kind::Float, Device::Cpu));
+    // Scores near 1600 sit at f32's limit for the 1e-4 bound (a score's rounding alone is ~1e-4),
+    // so some draws of libtorch's shared, unseeded generator failed it (2% of runs): the inputs come
+    // from a fixed seed of the test's own generator instead. Most seeds give a one-hot softmax and
+    // no difference at all; this one has near-ties (1.4e-5 from SDPA), the case worth checking.
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let q = seeded_normal(&mut rng, [2, 4, 1, 64]) * 40.0;
+    let k = seeded_normal(&mut rng, [2, 2, 50, 64]) * 40.0;
+    let v = seeded_normal(&mut rng, [2, 2, 50, 64]);
     let mask = padded_mask(2, 50, &[0, 30]);
     let got = try_attend(&q, &k, &v, &mask).unwrap();
     assert!(got.isfinite().all().int64_value(&[]) == 1);
-    assert!((&got - reference(&q, &k, &v, &mask)).abs().max().double_value(&[]) < 1e-4);
+    let diff = (&got - reference(&q, &k, &v, &mask)).abs().max().double_value(&[]);
+    assert!(diff < 1e-4, "max |kernel - sdpa| {diff}");
 }
 
 #[test]
