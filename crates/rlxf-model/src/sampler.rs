@@ -198,17 +198,17 @@ impl<'a> Sampler<'a> {
     /// Chooses on the logits' device; each live row's uniform still comes from its own RNG, drawn
     /// exactly when the host path would draw it, so both paths follow the same random streams.
     fn choose_on_device(&self, logits: &Tensor, rows: &mut [Row], in_cache: &[usize], params: &SamplingParams) -> Result<Vec<Option<Choice>>> {
+        let live: Vec<bool> = in_cache.iter().map(|&ri| rows[ri].finish.is_none()).collect();
         let mut uniforms = Vec::with_capacity(in_cache.len());
         let mut hold_back = Vec::with_capacity(in_cache.len());
-        for &ri in in_cache {
+        for (&ri, &live) in in_cache.iter().zip(&live) {
             let row = &mut rows[ri];
-            let live = row.finish.is_none();
             uniforms.push(if live && params.temperature > 0.0 { row.rng.random::<f64>() } else { 0.0 });
             hold_back.push(live && row.tokens.len() < params.min_new_tokens);
         }
         let rule = ChoiceRule { temperature: params.temperature, top_k: params.top_k, top_p: params.top_p };
         let chosen = device_token_choice::choose_rows(logits, &uniforms, &hold_back, self.tokenizer.eos_ids(), rule)?;
-        Ok(in_cache.iter().zip(chosen).map(|(&ri, c)| rows[ri].finish.is_none().then_some(c)).collect())
+        Ok(live.into_iter().zip(chosen).map(|(live, c)| live.then_some(c)).collect())
     }
 
     fn update_finish(&self, row: &mut Row, params: &SamplingParams) -> Result<()> {

@@ -1,7 +1,7 @@
 //! The KV-cache sampler on a tiny random model: batching must not change any row's output, and the
 //! reported log-probs must equal a full forward pass over prompt + completion.
 
-use rlxf_core::{FinishReason, GenerationRequest, SamplingParams};
+use rlxf_core::{Completion, FinishReason, GenerationRequest, SamplingParams};
 use rlxf_model::{ChatTokenizer, LanguageModel, Sampler};
 use tch::{Device, Kind, Tensor};
 
@@ -23,6 +23,27 @@ fn requests(tok: &ChatTokenizer) -> Vec<GenerationRequest> {
             GenerationRequest { prompt_ids: tok.encode(&text).unwrap(), prompt_text: text, seed: 100 + i as u64 }
         })
         .collect()
+}
+
+/// `count` requests cycling through [`requests`]' prompts, seeds `first_seed`, `first_seed + 1`...
+fn seeded_requests(tok: &ChatTokenizer, count: usize, first_seed: u64) -> Vec<GenerationRequest> {
+    let base = requests(tok);
+    (0..count).map(|i| GenerationRequest { seed: first_seed + i as u64, ..base[i % base.len()].clone() }).collect()
+}
+
+/// A tokenizer whose end-of-sequence tokens are the tokens row i of `free` drew at step
+/// `first_step + i % spread`, so that rows sampled again from the same seeds stop early and apart.
+fn staggered_eos(dir: &std::path::Path, free: &[Completion], first_step: usize, spread: usize) -> ChatTokenizer {
+    let eos: Vec<u32> = free.iter().enumerate().map(|(i, c)| c.token_ids[first_step + i % spread]).collect();
+    ChatTokenizer::from_dir(dir, &eos).unwrap()
+}
+
+/// How many different completion lengths there are.
+fn distinct_lengths(lengths: impl IntoIterator<Item = usize>) -> Vec<usize> {
+    let mut lengths: Vec<usize> = lengths.into_iter().collect();
+    lengths.sort();
+    lengths.dedup();
+    lengths
 }
 
 fn assert_batched_equals_single(params: &SamplingParams) {
@@ -135,19 +156,14 @@ fn rows_finishing_at_different_steps_equal_one_by_one() {
     // Twenty rows that end at many different steps exercise both ways a finished row is handled:
     // kept in the batch (fed padding) while few have finished, and compacted out of the cache later.
     let (dir, model, tok) = tiny();
-    let base = requests(&tok);
-    let reqs: Vec<GenerationRequest> =
-        (0..20).map(|i| GenerationRequest { seed: 500 + i as u64, ..base[i % base.len()].clone() }).collect();
+    let reqs = seeded_requests(&tok, 20, 500);
     let params = SamplingParams { temperature: 1.0, max_new_tokens: 24, ..SamplingParams::default() };
     let free = Sampler::new(&model, &tok).generate_all(&reqs, &params).unwrap();
     // Declare as end of sequence the token row i draws at step 1 + i % 12, so rows stop early and apart.
-    let eos: Vec<u32> = free.iter().enumerate().map(|(i, c)| c.token_ids[1 + i % 12]).collect();
-    let eos_tok = ChatTokenizer::from_dir(dir.path(), &eos).unwrap();
+    let eos_tok = staggered_eos(dir.path(), &free, 1, 12);
     let sampler = Sampler::new(&model, &eos_tok);
     let batched = sampler.generate_all(&reqs, &params).unwrap();
-    let mut lengths: Vec<usize> = batched.iter().map(|c| c.token_ids.len()).collect();
-    lengths.sort();
-    lengths.dedup();
+    let lengths = distinct_lengths(batched.iter().map(|c| c.token_ids.len()));
     assert!(lengths.len() >= 4, "rows should end at several different steps: {lengths:?}");
     for (r, b) in reqs.iter().zip(&batched) {
         let single = sampler.generate_all(std::slice::from_ref(r), &params).unwrap().remove(0);
@@ -165,17 +181,14 @@ fn rows_finishing_at_different_steps_equal_one_by_one() {
 #[test]
 fn device_token_choice_equals_host_choice() {
     let (dir, model, tok) = tiny();
-    let base = requests(&tok);
-    let reqs: Vec<GenerationRequest> =
-        (0..12).map(|i| GenerationRequest { seed: 900 + i as u64, ..base[i % base.len()].clone() }).collect();
+    let reqs = seeded_requests(&tok, 12, 900);
     let rules = [
         SamplingParams::greedy(20),
         SamplingParams { temperature: 1.0, max_new_tokens: 20, ..SamplingParams::default() },
         SamplingParams { temperature: 0.8, top_k: 20, top_p: 0.9, max_new_tokens: 20, min_new_tokens: 6, stop: vec![] },
     ];
     let free = Sampler::new(&model, &tok).generate_all(&reqs, &rules[1]).unwrap();
-    let eos: Vec<u32> = free.iter().enumerate().map(|(i, c)| c.token_ids[2 + i % 9]).collect();
-    let eos_tok = ChatTokenizer::from_dir(dir.path(), &eos).unwrap();
+    let eos_tok = staggered_eos(dir.path(), &free, 2, 9);
     let mut lengths = Vec::new();
     for params in &rules {
         let host = Sampler { choose_on_device: false, ..Sampler::new(&model, &eos_tok) }.generate_all(&reqs, params).unwrap();
@@ -189,8 +202,7 @@ fn device_token_choice_equals_host_choice() {
             }
         }
     }
-    lengths.sort();
-    lengths.dedup();
+    let lengths = distinct_lengths(lengths);
     assert!(lengths.len() >= 4, "rows should end at several steps: {lengths:?}");
 }
 

@@ -107,11 +107,8 @@ impl AdamW {
                 None => groups.push((key, vec![slot])),
             }
         }
-        tch::no_grad(|| {
-            groups
-                .iter()
-                .try_for_each(|(_, slots)| fused_adamw::step(slots, update).map_err(TrainError::Other))
-        })
+        // The shim turns gradient recording off around the in-place update itself.
+        groups.iter().try_for_each(|(_, slots)| fused_adamw::step(slots, update).map_err(TrainError::Other))
     }
 
     /// Writes `optimizer.safetensors` (moments, in the parameters' dtype) and `optimizer.json`.

@@ -86,11 +86,11 @@ pub fn rollout(args: RolloutArgs) -> Result<()> {
         let seconds = start.elapsed().as_secs_f64();
         let tokens: usize = out.iter().map(|c| c.token_ids.len()).sum();
         let mut record = serde_json::json!({
-                "engine": "rlxf", "task": "rollout", "run": run, "batch": args.batch,
-                "prompt_tokens": requests[0].prompt_ids.len(), "new_tokens": args.new_tokens,
-                "generated_tokens": tokens, "seconds": seconds, "tokens_per_second": tokens as f64 / seconds,
-                "peak_rss_mb": runtime::peak_rss_mb(), "threads": threads, "torch": torch, "device": args.device, "dtype": args.dtype,
-                "choose_on": choose_on,
+            "engine": "rlxf", "task": "rollout", "run": run, "batch": args.batch,
+            "prompt_tokens": requests[0].prompt_ids.len(), "new_tokens": args.new_tokens,
+            "generated_tokens": tokens, "seconds": seconds, "tokens_per_second": tokens as f64 / seconds,
+            "peak_rss_mb": runtime::peak_rss_mb(), "threads": threads, "torch": torch, "device": args.device, "dtype": args.dtype,
+            "choose_on": choose_on,
         });
         // The caching allocator's peaks, the figures hf_generate.py reads with torch.cuda.max_memory_*.
         if let Some(memory) = device_memory::stats(device) {
