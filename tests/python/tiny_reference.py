@@ -2,7 +2,8 @@
 
 Creates a randomly initialised tiny Llama or Qwen2 with transformers, saves it as a Hugging Face
 folder (config.json + model.safetensors), and writes the logits transformers computes for a
-left-padded batch of token ids to `reference.safetensors` in the same folder.
+left-padded batch of token ids to `reference.safetensors` in the same folder (and the logits
+under bf16 autocast).
 
     python tiny_reference.py --arch llama --out DIR [--seed 0]
     python tiny_reference.py --model DIR --out FILE   # logits of an existing model folder
@@ -76,6 +77,17 @@ def logits_of(model, ids, mask):
         return model(input_ids=ids, attention_mask=mask, position_ids=positions).logits.float()
 
 
+def autocast_logits(folder: str, ids, mask):
+    """Logits under torch.autocast("cpu", bfloat16) on f32 weights (TRL's bf16=True on a GPU), with
+    transformers' SDPA attention, the kernel rlxf's forward calls, so the two differ only in
+    rounding order."""
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(folder, torch_dtype=torch.float32, attn_implementation="sdpa").eval()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        return logits_of(model, ids, mask)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch")
@@ -102,7 +114,9 @@ def main():
     model.eval()
     ids, mask = batch(model.config.vocab_size, args.seed)
     logits = logits_of(model, ids, mask)
-    save_file({"input_ids": ids, "attention_mask": mask, "logits": logits.contiguous()}, out_file)
+    tensors = {"input_ids": ids, "attention_mask": mask, "logits": logits.contiguous()}
+    tensors["logits_bf16_autocast"] = autocast_logits(args.model or args.out, ids, mask).contiguous()
+    save_file(tensors, out_file)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ use tch::{Device, Kind, Tensor};
 #[cfg(target_arch = "x86_64")]
 use crate::simd::horizontal_sum;
 use crate::softmax_weights::exp_nonpositive_f32;
-use crate::{openmp, runtime, simd};
+use crate::{autocast, openmp, runtime, simd};
 
 /// Set to `sdpa` to keep libtorch's attention for decoding too (for A/B benchmarks).
 pub const ENGINE_ENV: &str = "RLXF_DECODE_ATTENTION";
@@ -42,7 +42,7 @@ pub fn try_attend(q: &Tensor, keys: &Tensor, values: &Tensor, mask: &Tensor) -> 
     let (b, heads, t, d) = q.size4().ok()?;
     let (kb, kv_heads, s, kd) = keys.size4().ok()?;
     let all_f32 = [q, keys, values].iter().all(|x| x.kind() == Kind::Float && x.device() == Device::Cpu);
-    if !all_f32 || t != 1 || kb != b || kd != d || values.size() != keys.size() || kv_heads == 0 || heads % kv_heads != 0 {
+    if !all_f32 || autocast::is_enabled(Device::Cpu) || t != 1 || kb != b || kd != d || values.size() != keys.size() || kv_heads == 0 || heads % kv_heads != 0 {
         return None;
     }
     if !(d == 64 || d == 128) || mask.numel() != (b * s) as usize || mask.kind() != Kind::Bool || s == 0 {

@@ -2,6 +2,7 @@
 
 use tch::{nn, Kind, Tensor};
 
+use crate::autocast::Bf16Autocast;
 use crate::config::ModelConfig;
 use crate::kv_cache::KvCache;
 use crate::layers::{project, DecoderLayer, LayerKv, Linear, RmsNorm};
@@ -23,6 +24,8 @@ pub struct DecoderLm {
     /// `None` when the output projection is tied to `embed_tokens`.
     lm_head: Option<Linear>,
     rope: Rope,
+    /// Every forward runs inside a bf16 autocast region (f32 parameters, bf16 products).
+    bf16_autocast: bool,
 }
 
 impl DecoderLm {
@@ -41,16 +44,40 @@ impl DecoderLm {
         let lm_head = (!config.tie_word_embeddings)
             .then(|| Linear::new(root / "lm_head", config.hidden_size, config.vocab_size, false));
         let rope = Rope::new(config.head_dim, config.rope_theta, root.device());
-        Self { config: config.clone(), embed_tokens, layers, norm, lm_head, rope }
+        Self { config: config.clone(), embed_tokens, layers, norm, lm_head, rope, bf16_autocast: false }
     }
 
     pub fn config(&self) -> &ModelConfig {
         &self.config
     }
 
+    pub(crate) fn set_bf16_autocast(&mut self, on: bool) {
+        self.bf16_autocast = on;
+    }
+
+    pub fn bf16_autocast(&self) -> bool {
+        self.bf16_autocast
+    }
+
+    /// The autocast region a forward runs in: `None` when the model computes in its parameters' dtype.
+    /// Opened by each forward method; an enclosing region (the sampler's) keeps the weight casts.
+    pub fn precision_region(&self) -> Option<Bf16Autocast> {
+        self.bf16_autocast.then(|| Bf16Autocast::enter(self.embed_tokens.device()))
+    }
+
+    /// The dtype activations and cached keys/values come out in.
+    pub fn compute_kind(&self) -> Kind {
+        if self.bf16_autocast {
+            Kind::BFloat16
+        } else {
+            self.embed_tokens.kind()
+        }
+    }
+
     /// Final hidden states `[B, T, hidden]` for `input_ids` at `positions` (both `[B, T]`), with the boolean
     /// attention `mask` `[B, 1, T, S]`. With a cache, S includes the cached positions and the cache grows by T.
     pub fn hidden_states(&self, input_ids: &Tensor, positions: &Tensor, mask: &Tensor, cache: Option<&mut KvCache>) -> Tensor {
+        let _region = self.precision_region();
         match cache {
             Some(cache) => {
                 let h = self.run_layers(input_ids, positions, mask, EarlierKv::Cache(cache));
@@ -64,6 +91,7 @@ impl DecoderLm {
     /// Like `hidden_states` without a cache, also returning every layer's keys/values so that
     /// `hidden_states_after_prefix` can continue from them with gradients flowing back.
     pub fn hidden_states_recording(&self, input_ids: &Tensor, positions: &Tensor, mask: &Tensor) -> (Tensor, Vec<(Tensor, Tensor)>) {
+        let _region = self.precision_region();
         let mut record = Vec::with_capacity(self.layers.len());
         let h = self.run_layers(input_ids, positions, mask, EarlierKv::Record(&mut record));
         (h, record)
@@ -72,6 +100,7 @@ impl DecoderLm {
     /// Continues after earlier positions whose per-layer keys/values are `prefix` (`[B, Hkv, P, D]` each);
     /// `mask` is `[B, 1, T, P + T]`.
     pub fn hidden_states_after_prefix(&self, input_ids: &Tensor, positions: &Tensor, mask: &Tensor, prefix: &[(Tensor, Tensor)]) -> Tensor {
+        let _region = self.precision_region();
         self.run_layers(input_ids, positions, mask, EarlierKv::Prefix(prefix))
     }
 
@@ -95,8 +124,10 @@ impl DecoderLm {
         }
     }
 
-    /// Vocabulary logits for hidden states of any leading shape.
+    /// Vocabulary logits for hidden states of any leading shape (bf16 under autocast: callers that
+    /// need f32 log-probabilities convert, as the trainer does).
     pub fn logits(&self, hidden: &Tensor) -> Tensor {
+        let _region = self.precision_region();
         match &self.lm_head {
             Some(head) => head.forward_vocabulary(hidden),
             None => project(hidden, &self.embed_tokens, None),

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 
 use tch::{Device, Kind, Tensor};
 
-use crate::{openmp, runtime, simd};
+use crate::{autocast, openmp, runtime, simd};
 
 /// Inputs with more rows than this take MKL (prefill, training, large batches): "few rows" for
 /// every CPU projection choice in this crate.
@@ -86,6 +86,10 @@ pub fn try_linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Option<
 /// CPU does not run `isa`.
 pub fn try_linear_on(isa: Isa, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Option<Tensor> {
     if !isa.supported() || x.device() != Device::Cpu || x.kind() != Kind::Float || weight.kind() != Kind::Float {
+        return None;
+    }
+    // Under bf16 autocast the product belongs to libtorch, which runs it in bf16.
+    if autocast::is_enabled(Device::Cpu) {
         return None;
     }
     let (out_dim, in_dim) = weight.size2().ok()?;

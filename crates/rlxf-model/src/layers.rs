@@ -3,6 +3,7 @@
 
 use tch::{nn, Device, Kind, Tensor};
 
+use crate::autocast;
 use crate::config::ModelConfig;
 use crate::decode_attention;
 use crate::decode_elementwise;
@@ -53,7 +54,11 @@ pub fn project(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
     let (out_dim, in_dim) = weight.size2().expect("a projection weight is [out, in]");
     let mut shape = x.size();
     let rows = shape[..shape.len() - 1].iter().product::<i64>();
-    let transposed = rows <= few_rows_linear::MAX_ROWS && x.device() == Device::Cpu && x.kind() == Kind::Float && weight.kind() == Kind::Float;
+    let transposed = rows <= few_rows_linear::MAX_ROWS
+        && x.device() == Device::Cpu
+        && x.kind() == Kind::Float
+        && weight.kind() == Kind::Float
+        && !autocast::is_enabled(Device::Cpu);
     if !transposed {
         return x.linear(weight, bias);
     }

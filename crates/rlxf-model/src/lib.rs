@@ -1,6 +1,7 @@
 //! The tensor layer of rlxf (the only crate besides the trainer's loss code that touches libtorch):
 //! Llama/Qwen2 decoders, safetensors checkpoints, tokenizer and chat template, and the KV-cache sampler.
 
+pub mod autocast;
 pub mod config;
 pub mod decode_attention;
 pub mod decode_elementwise;

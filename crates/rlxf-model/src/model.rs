@@ -49,6 +49,24 @@ impl LanguageModel {
         self.vs.variables().values().next().map(|t| t.kind()).unwrap_or(Kind::Float)
     }
 
+    /// Switches bf16 mixed precision on or off: parameters stay f32 (so must be loaded as f32) while
+    /// the forward passes compute in bf16 under autocast (see [`crate::autocast`]).
+    pub fn set_bf16_autocast(&mut self, on: bool) -> Result<()> {
+        if on && self.kind() != Kind::Float {
+            return Err(ModelError::Invalid(format!(
+                "bf16 autocast keeps f32 parameters, but this model was loaded as {:?}: load it as f32",
+                self.kind()
+            )));
+        }
+        self.net.set_bf16_autocast(on);
+        Ok(())
+    }
+
+    /// The dtype activations and cached keys/values come out in (bf16 under autocast).
+    pub fn compute_kind(&self) -> Kind {
+        self.net.compute_kind()
+    }
+
     /// Stops gradient tracking on every parameter (a frozen reference model).
     pub fn freeze(&mut self) {
         self.vs.freeze();
@@ -60,6 +78,7 @@ impl LanguageModel {
 
     /// Full-sequence logits `[B, T, V]` for right- or left-padded `input_ids` with `valid` (`[B, T]`, 1 = token).
     pub fn logits(&self, input_ids: &Tensor, valid: &Tensor) -> Tensor {
+        let _region = self.net.precision_region();
         let hidden = self.hidden_states(input_ids, valid);
         self.net.logits(&hidden)
     }
@@ -85,6 +104,8 @@ impl LanguageModel {
         completion_valid: &Tensor,
         prompt_of: &Tensor,
     ) -> Tensor {
+        // One region over both passes, so each weight is cast to bf16 once (autocast's cache).
+        let _region = self.net.precision_region();
         let p = prompt_ids.size()[1];
         let c = completion_ids.size()[1];
         let prompt_positions = positions_from_valid(prompt_valid);

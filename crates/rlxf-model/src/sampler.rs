@@ -44,6 +44,8 @@ impl<'a> Sampler<'a> {
     pub fn generate_all(&self, requests: &[GenerationRequest], params: &SamplingParams) -> Result<Vec<Completion>> {
         params.validate().map_err(ModelError::Invalid)?;
         let mut out = Vec::with_capacity(requests.len());
+        // One autocast region over all steps: each weight is cast to bf16 once, not once per step.
+        let _region = self.model.net.precision_region();
         for chunk in requests.chunks(self.max_batch.max(1)) {
             out.extend(tch::no_grad(|| self.generate_batch(chunk, params))?);
         }
@@ -96,7 +98,7 @@ impl<'a> Sampler<'a> {
         let mut key_valid = Tensor::from_slice(&valid).view([b, capacity]).to_device(device);
         let prompt_valid = key_valid.narrow(1, 0, prompt_len).index_select(0, &unique_rows);
         let positions = crate::mask::positions_from_valid(&prompt_valid);
-        let mut cache = self.model.net.new_cache(u, capacity, self.model.kind(), device);
+        let mut cache = self.model.net.new_cache(u, capacity, self.model.compute_kind(), device);
         let mask = causal_mask(&prompt_valid, prompt_len);
         let hidden = self.model.net.hidden_states(&ids, &positions, &mask, Some(&mut cache));
         let expand = Tensor::from_slice(&row_to_unique).to_device(device);

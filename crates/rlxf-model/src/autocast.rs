@@ -1,0 +1,103 @@
+//! bf16 mixed precision: parameters, gradients and optimizer state stay f32 while the operations on
+//! libtorch's autocast lists (linear, matmul, attention) run in bf16, as `torch.autocast(device,
+//! dtype=torch.bfloat16)` does for TRL's `bf16=True`. Pure bf16 weights would lose every update
+//! smaller than their rounding step (2^-8 relative), which RL learning rates (1e-6) routinely are.
+//!
+//! tch only toggles CUDA autocast, whose default dtype is float16, so a C++ shim
+//! (`cpp/autocast.cpp`) sets the state per device type. Autocast is thread-local and regions nest:
+//! the bf16 copies of parameters are cached until the outermost region closes, so a sampler that
+//! holds one region over a whole generation casts each weight once, not once per step.
+
+use tch::Device;
+
+extern "C" {
+    fn rlxf_autocast_enter(device_code: i32, previous: *mut i32) -> i32;
+    fn rlxf_autocast_exit(device_code: i32, previous: *const i32) -> i32;
+    fn rlxf_autocast_is_enabled(device_code: i32) -> i32;
+}
+
+/// Inside a bf16 autocast region on one device type until dropped; dropping restores the state
+/// found at entry.
+#[must_use = "autocast ends when the guard is dropped"]
+pub struct Bf16Autocast {
+    device_code: i32,
+    previous: [i32; 2],
+}
+
+impl Bf16Autocast {
+    /// Opens a region for `device`'s type (CPU, or CUDA whatever the index: the state is per type).
+    pub fn enter(device: Device) -> Self {
+        let device_code = device_code(device);
+        let mut previous = [0i32; 2];
+        // SAFETY: the shim writes two ints into `previous` and catches every C++ exception.
+        let status = unsafe { rlxf_autocast_enter(device_code, previous.as_mut_ptr()) };
+        // The calls only set thread-local flags; failing would mean a libtorch without autocast.
+        assert_eq!(status, 0, "libtorch refused to enter autocast");
+        Self { device_code, previous }
+    }
+}
+
+impl Drop for Bf16Autocast {
+    fn drop(&mut self) {
+        // SAFETY: `previous` is what the matching enter wrote; the shim catches every C++ exception.
+        let status = unsafe { rlxf_autocast_exit(self.device_code, self.previous.as_ptr()) };
+        debug_assert_eq!(status, 0, "libtorch refused to leave autocast");
+    }
+}
+
+/// Whether autocast is on for `device`'s type on this thread. The hand-written f32 CPU kernels step
+/// aside then, so the computation is libtorch's autocast, the one the peers run.
+pub fn is_enabled(device: Device) -> bool {
+    // SAFETY: reads a thread-local flag; the shim catches every C++ exception.
+    unsafe { rlxf_autocast_is_enabled(device_code(device)) == 1 }
+}
+
+fn device_code(device: Device) -> i32 {
+    match device {
+        Device::Cuda(_) => 1,
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{Kind, Tensor};
+
+    #[test]
+    fn linear_runs_in_bf16_inside_and_f32_after() {
+        let x = Tensor::ones([2, 3], (Kind::Float, Device::Cpu));
+        let w = Tensor::ones([4, 3], (Kind::Float, Device::Cpu));
+        assert!(!is_enabled(Device::Cpu));
+        {
+            let _outer = Bf16Autocast::enter(Device::Cpu);
+            assert!(is_enabled(Device::Cpu));
+            assert!(!is_enabled(Device::Cuda(0)), "the state is per device type");
+            assert_eq!(x.linear::<Tensor>(&w, None).kind(), Kind::BFloat16);
+            {
+                let _inner = Bf16Autocast::enter(Device::Cpu);
+                assert_eq!(x.matmul(&w.tr()).kind(), Kind::BFloat16);
+            }
+            assert!(is_enabled(Device::Cpu), "closing a nested region keeps the outer one");
+            // Not on autocast's lists: stays in the inputs' dtype.
+            assert_eq!((&x + &x).kind(), Kind::Float);
+        }
+        assert!(!is_enabled(Device::Cpu));
+        assert_eq!(x.linear::<Tensor>(&w, None).kind(), Kind::Float);
+    }
+
+    #[test]
+    fn gradients_reach_f32_parameters_in_f32() {
+        let w = Tensor::from_slice(&[0.5f32, -1.0, 2.0]).view([1, 3]).set_requires_grad(true);
+        let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0]).view([1, 3]);
+        let y = {
+            let _autocast = Bf16Autocast::enter(Device::Cpu);
+            x.linear::<Tensor>(&w, None)
+        };
+        assert_eq!(y.kind(), Kind::BFloat16);
+        y.to_kind(Kind::Float).sum(Kind::Float).backward();
+        let grad = w.grad();
+        assert_eq!(grad.kind(), Kind::Float);
+        assert_eq!(Vec::<f32>::try_from(grad.view([-1])).unwrap(), vec![1.0, 2.0, 3.0]);
+    }
+}
