@@ -5,9 +5,10 @@
 # every completion exactly --new-tokens long (min = max new tokens). --steps steps each; the table
 # reports medians and the time split. Usage: bench/grpo_step.sh [--steps 6] [--new-tokens 64] [--threads 2]
 # [--model DIR] [--device cuda] [--dtype bf16] (weights in DTYPE on both sides; TRL takes the GPU when there is one)
+# [--autocast bf16] (mixed precision on both sides: f32 weights, bf16 products; TRL's bf16=True)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=6 new_tokens=64 threads=2 model=models/smollm2-135m-instruct device=cpu dtype=f32
+steps=6 new_tokens=64 threads=2 model=models/smollm2-135m-instruct device=cpu dtype=f32 autocast=
 while [ $# -gt 0 ]; do
   case $1 in
     --steps) steps=$2; shift 2 ;;
@@ -16,6 +17,7 @@ while [ $# -gt 0 ]; do
     --model) model=$2; shift 2 ;;
     --device) device=$2; shift 2 ;;
     --dtype) dtype=$2; shift 2 ;;
+    --autocast) autocast=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -25,6 +27,11 @@ out=bench/results/grpo-step-$stamp.jsonl
 problems=bench/results/problems-$stamp.jsonl
 common=(--set "model.path=$model" --set "model.threads=$threads" --set "model.device=$device" --set "model.dtype=$dtype"
   --set algorithm.steps="$steps")
+peer_precision=(--dtype "$dtype")
+if [ -n "$autocast" ]; then
+  common+=(--set "model.autocast=$autocast")
+  peer_precision+=(--autocast "$autocast")
+fi
 "$RLXF" problems "${common[@]}" --split train --count $((8 * steps)) > "$problems"
 run=bench/results/rlxf-run-$stamp
 echo "rlxf: $steps steps" >&2
@@ -42,6 +49,6 @@ for line in open(sys.argv[1]):
 PYEOF
 echo "TRL: $steps steps" >&2
 "$PY" bench/peers/trl_grpo.py --model "$model" --problems "$problems" --steps "$steps" --max-new-tokens "$new_tokens" \
-  --fixed-length --threads "$threads" --dtype "$dtype" --out "$out" >&2
+  --fixed-length --threads "$threads" "${peer_precision[@]}" --out "$out" >&2
 echo "results: $out" >&2
 "$PY" bench/summarize.py "$out"

@@ -9,15 +9,16 @@
 #   bench/gpu/run.sh rollout [MODEL] [DTYPE] [REPEATS] [BATCHES]
 #       rlxf vs transformers generate, 128 prompt + 256 new tokens, random weights of MODEL's
 #       architecture (default qwen2.5-coder-0.5b-instruct, bf16, 5 runs, batches "8 32 64")
-#   bench/gpu/run.sh grpo-step [MODEL] [DTYPE] [STEPS]
+#   bench/gpu/run.sh grpo-step [MODEL] [DTYPE] [STEPS] [AUTOCAST]
 #       one GRPO step, rlxf vs TRL GRPOTrainer (bench/grpo_step.sh), random weights (default
-#       qwen2.5-coder-0.5b-instruct, f32, 6 steps)
+#       qwen2.5-coder-0.5b-instruct, f32, 6 steps); AUTOCAST bf16 = mixed precision on both sides
+#       (f32 weights, bf16 products: rlxf's model.autocast, TRL's bf16=True)
 #   bench/gpu/run.sh receive MODEL NN
 #       appends piece NN of MODEL's GGUF (carried as .gpu-parts/MODEL-NN) to the machine's copy; pieces
 #       must come in order, on a machine kept warm between calls
 #   bench/gpu/run.sh recipe MODEL [--set KEY=VALUE ...]
-#       the built-in GRPO recipe on the GPU with MODEL's real weights (all pieces received): held-out
-#       accuracy before and after, and time; further arguments go to `rlxf train`
+#       the built-in GRPO recipe on the GPU with MODEL's real weights (all pieces received), in bf16
+#       mixed precision: held-out accuracy before and after, and time; further arguments go to `rlxf train`
 #
 # DEVICE (default cuda) and GPU_WORK (default /tmp/rlxf-gpu) may be set, e.g. to try this on a CPU.
 set -euo pipefail
@@ -27,7 +28,7 @@ work=${GPU_WORK:-/tmp/rlxf-gpu}
 results=${OUT:-bench/results}
 mkdir -p "$work" "$results"
 command=${1:-}
-[ -n "$command" ] || { sed -n '2,24p' "$0" >&2; exit 2; }
+[ -n "$command" ] || { sed -n '2,23p' "$0" >&2; exit 2; }
 shift
 
 # Appending a piece needs nothing but the shell, so it runs before the Python set-up below.
@@ -100,11 +101,12 @@ case $command in
     keep_latest rollout "$model-$dtype"
     ;;
   grpo-step)
-    model=${1:-qwen2.5-coder-0.5b-instruct} dtype=${2:-f32} steps=${3:-6}
+    model=${1:-qwen2.5-coder-0.5b-instruct} dtype=${2:-f32} steps=${3:-6} autocast=${4:-}
     dir=$(random_model "$model" "$dtype")
-    bench/grpo_step.sh --model "$dir" --device "$device" --dtype "$dtype" --steps "$steps" \
-      2>&1 | grep -v "it/s\]\|s/it\]\|Warning\|warnings.warn" | tee "$results/gpu-grpo-step-$model-$dtype.log"
-    keep_latest grpo-step "$model-$dtype"
+    label=$model-$dtype${autocast:+-autocast-$autocast}
+    bench/grpo_step.sh --model "$dir" --device "$device" --dtype "$dtype" --steps "$steps" ${autocast:+--autocast "$autocast"} \
+      2>&1 | grep -v "it/s\]\|s/it\]\|Warning\|warnings.warn" | tee "$results/gpu-grpo-step-$label.log"
+    keep_latest grpo-step "$label"
     ;;
   recipe)
     model=${1:?model name}; shift
@@ -119,7 +121,8 @@ case $command in
     run_dir=$work/runs/recipe-$model
     rm -rf "$run_dir"
     start=$(date +%s)
-    .gpu/rlxf train --set model.path="$dir" --set model.device="$device" --set model.dtype=bf16 --set run_dir="$run_dir" \
+    .gpu/rlxf train --set model.path="$dir" --set model.device="$device" --set model.dtype=f32 --set model.autocast=bf16 \
+      --set run_dir="$run_dir" \
       "$@" 2>&1 | tee "$results/gpu-recipe-$model.log"
     echo "wall seconds: $(( $(date +%s) - start ))" | tee -a "$results/gpu-recipe-$model.log"
     cp "$run_dir/summary.json" "$results/gpu-recipe-$model-summary.json"

@@ -131,11 +131,14 @@ def main() -> None:
     ap.add_argument("--micro-batch", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dtype", default="f32", choices=["f32", "bf16"], help="the weights' dtype (rlxf's model.dtype)")
+    ap.add_argument("--autocast", choices=["bf16"], help="mixed precision: f32 weights, bf16 products (GRPOConfig bf16=True; rlxf's model.autocast)")
     ap.add_argument("--eval-every", type=int, default=0)
     ap.add_argument("--eval-max-new-tokens", type=int, default=64)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.autocast and args.dtype != "f32":
+        raise SystemExit("--autocast bf16 keeps f32 weights: use it with --dtype f32")
     samples = args.prompts_per_step * args.group_size
     if samples % args.micro_batch:
         raise SystemExit(f"--micro-batch {args.micro_batch} must divide {samples} samples per step")
@@ -169,7 +172,7 @@ def main() -> None:
         save_strategy="no",
         report_to=[],
         use_cpu=not torch.cuda.is_available(),
-        bf16=False,
+        bf16=args.autocast == "bf16",
         seed=0,
         shuffle_dataset=False,
         disable_dropout=True,

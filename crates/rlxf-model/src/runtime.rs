@@ -49,6 +49,19 @@ impl FromStr for DType {
     }
 }
 
+/// Reads a recipe's `model.autocast` against its `model.dtype`: `Some("bf16")` asks for bf16 mixed
+/// precision (see [`crate::autocast`]), which keeps f32 parameters; `None` computes in `dtype`.
+pub fn parse_bf16_autocast(autocast: Option<&str>, dtype: DType) -> Result<bool, String> {
+    match (autocast, dtype) {
+        (None, _) => Ok(false),
+        (Some("bf16" | "bfloat16"), DType::F32) => Ok(true),
+        (Some("bf16" | "bfloat16"), DType::Bf16) => Err(
+            "autocast = \"bf16\" keeps f32 parameters and computes in bf16: set dtype = \"f32\" with it (dtype = \"bf16\" alone is pure bf16)".into(),
+        ),
+        (Some(other), _) => Err(format!("unknown autocast `{other}` (use bf16, or leave it out to compute in the parameters' dtype)")),
+    }
+}
+
 /// Parses `cpu`, `cuda` or `cuda:N` without touching the hardware (for validating recipes).
 pub fn parse_device_name(s: &str) -> std::result::Result<Device, String> {
     match s {
@@ -151,6 +164,14 @@ mod tests {
         std::fs::write(dir.path().join("version.py"), version_py).unwrap();
         let lib = dir.path().join("lib/libtorch_cpu.so");
         (dir, lib)
+    }
+
+    #[test]
+    fn bf16_autocast_needs_f32_parameters() {
+        assert_eq!(parse_bf16_autocast(None, DType::Bf16), Ok(false));
+        assert_eq!(parse_bf16_autocast(Some("bf16"), DType::F32), Ok(true));
+        assert!(parse_bf16_autocast(Some("bf16"), DType::Bf16).unwrap_err().contains("set dtype = \"f32\""));
+        assert!(parse_bf16_autocast(Some("fp8"), DType::F32).unwrap_err().contains("unknown autocast `fp8`"));
     }
 
     #[test]

@@ -96,6 +96,41 @@ fn sampler_logprobs_equal_full_forward() {
     }
 }
 
+/// Under bf16 autocast the sampler decodes from a bf16 cache in one autocast region; its log-probs
+/// must match a full forward under autocast to bf16 rounding (one row or many, the bf16 products
+/// round differently, so not bit for bit), and differ from the f32 model's.
+#[test]
+fn bf16_autocast_sampler_logprobs_equal_full_forward() {
+    let (_dir, mut model, tok) = tiny();
+    model.set_bf16_autocast(true).unwrap();
+    let params = SamplingParams { temperature: 0.7, max_new_tokens: 16, ..SamplingParams::default() };
+    let reqs = requests(&tok);
+    let out = Sampler::new(&model, &tok).generate_all(&reqs, &params).unwrap();
+    let full_logp = |model: &LanguageModel, ids: &Tensor| {
+        let logits = tch::no_grad(|| model.logits(ids, &Tensor::ones_like(ids))).squeeze_dim(0).to_kind(Kind::Float) / 0.7;
+        logits.log_softmax(-1, Kind::Float)
+    };
+    let (mut to_autocast, mut to_f32) = (0f64, 0f64);
+    for (r, c) in reqs.iter().zip(&out) {
+        let all: Vec<i64> = r.prompt_ids.iter().chain(&c.token_ids).map(|&t| t as i64).collect();
+        let ids = Tensor::from_slice(&all).unsqueeze(0);
+        let autocast_logp = full_logp(&model, &ids);
+        model.set_bf16_autocast(false).unwrap();
+        let f32_logp = full_logp(&model, &ids);
+        model.set_bf16_autocast(true).unwrap();
+        let p = r.prompt_ids.len() as i64;
+        for (j, (&t, &lp)) in c.token_ids.iter().zip(&c.logprobs).enumerate() {
+            let at = [p - 1 + j as i64, t as i64];
+            to_autocast = to_autocast.max((autocast_logp.double_value(&at) - lp as f64).abs());
+            to_f32 = to_f32.max((f32_logp.double_value(&at) - lp as f64).abs());
+        }
+    }
+    eprintln!("autocast sampler vs full forward: {to_autocast:.3e} (autocast), {to_f32:.3e} (f32)");
+    assert!(to_f32 > 1e-3, "autocast changed nothing in the sampler");
+    // Logits of magnitude ~1 here: bf16 keeps 8 bits, so a few 1e-3 apart, never 1e-2.
+    assert!(to_autocast <= 1e-2, "cache {to_autocast} from the autocast forward");
+}
+
 #[test]
 fn stops_at_stop_string_and_eos() {
     let (_dir, model, tok) = tiny();

@@ -48,6 +48,10 @@ pub struct ModelSection {
     pub device: String,
     #[serde(default = "default_dtype")]
     pub dtype: String,
+    /// `"bf16"`: mixed precision, f32 parameters (so `dtype = "f32"`) with the products in bf16 under
+    /// autocast, as TRL's `bf16 = true`; left out, the model computes in `dtype`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autocast: Option<String>,
     /// libtorch intra-op threads; 0 = all available cores.
     #[serde(default)]
     pub threads: usize,
@@ -388,14 +392,7 @@ impl TrainConfig {
             return bad("eval.max_new_tokens must be at least 1".into());
         }
         rlxf_model::runtime::parse_device_name(&self.model.device).map_err(ConfigError::Invalid)?;
-        for (key, value) in [
-            ("model.dtype", &self.model.dtype),
-            ("model.save_dtype", &self.model.save_dtype),
-        ] {
-            value
-                .parse::<rlxf_model::DType>()
-                .map_err(|e| ConfigError::Invalid(format!("{key}: {e}")))?;
-        }
+        self.model.validate_dtypes()?;
         let p = &self.model.path;
         for file in ["config.json", "tokenizer.json"] {
             if !p.join(file).exists() {
@@ -417,6 +414,26 @@ impl TrainConfig {
         // The reward and the task are built (and so checked) by the trainer before it creates the
         // run folder; building them here too would read a data set or reward model twice.
         Ok(())
+    }
+}
+
+impl ModelSection {
+    /// `dtype` and `save_dtype` name dtypes, and `autocast` fits `dtype`.
+    pub fn validate_dtypes(&self) -> Result<(), ConfigError> {
+        let parse = |key: &str, value: &str| {
+            value
+                .parse::<rlxf_model::DType>()
+                .map_err(|e| ConfigError::Invalid(format!("{key}: {e}")))
+        };
+        let dtype = parse("model.dtype", &self.dtype)?;
+        parse("model.save_dtype", &self.save_dtype)?;
+        self.bf16_autocast(dtype).map(|_| ())
+    }
+
+    /// Whether the model computes under bf16 autocast ([`rlxf_model::autocast`]).
+    pub fn bf16_autocast(&self, dtype: rlxf_model::DType) -> Result<bool, ConfigError> {
+        rlxf_model::runtime::parse_bf16_autocast(self.autocast.as_deref(), dtype)
+            .map_err(|e| ConfigError::Invalid(format!("model.{e}")))
     }
 }
 

@@ -38,7 +38,9 @@ impl Critic {
             CriticKind::ValueHead => None,
             CriticKind::Separate => {
                 let path = settings.path.as_deref().unwrap_or(&policy.source_dir);
-                Some(LanguageModel::load(path, policy.device(), policy.kind())?)
+                let mut trunk = LanguageModel::load(path, policy.device(), policy.kind())?;
+                trunk.set_bf16_autocast(policy.net.bf16_autocast())?;
+                Some(trunk)
             }
         };
         let head_optimizer = AdamW::new(&head.vs, adam, settings.lr);

@@ -43,10 +43,12 @@ pub fn completion_logprobs(
     // (h / T) · Wᵀ is the same product as (h · Wᵀ) / T, but dividing the hidden-size states instead
     // of the vocabulary-wide logits saves a full pass over the logits, and another in the backward.
     // In f32 only: in bf16 the division would add a rounding of the states before the product.
+    // Under bf16 autocast the product itself is bf16 (states rounded once either way); the
+    // log-softmax always runs in f32.
     let logits = if temperature == 1.0 {
         model.net.logits(&states).to_kind(Kind::Float)
     } else if states.kind() == Kind::Float {
-        model.net.logits(&(&states / temperature))
+        model.net.logits(&(&states / temperature)).to_kind(Kind::Float)
     } else {
         model.net.logits(&states).to_kind(Kind::Float) / temperature
     };

@@ -23,6 +23,7 @@ pub(crate) fn write_environment(
         "threads": threads,
         "device": config.model.device,
         "dtype": config.model.dtype,
+        "autocast": config.model.autocast,
         "seed": config.seed,
         "config_sha256": config_sha256,
     });

@@ -123,6 +123,7 @@ impl Trainer {
         let torch_version = runtime::check_torch_version()?;
         let device = runtime::parse_device(&config.model.device)?;
         let dtype: DType = config.model.dtype.parse().map_err(TrainError::Other)?;
+        let bf16_autocast = config.model.bf16_autocast(dtype)?;
         tch::manual_seed(config.seed as i64);
         if let (Some(train), Some(held_out)) = (task.len(Split::Train), task.len(Split::HeldOut)) {
             eprintln!(
@@ -130,7 +131,8 @@ impl Trainer {
                 task.name()
             );
         }
-        let policy = LanguageModel::load(&config.model.path, device, dtype.kind())?;
+        let mut policy = LanguageModel::load(&config.model.path, device, dtype.kind())?;
+        policy.set_bf16_autocast(bf16_autocast)?;
         let tokenizer = ChatTokenizer::from_dir(&config.model.path, &policy.config.eos_token_ids)?;
         // The reference model exists only when the KL term is on (beta > 0) or KL is reported.
         let reference = if config.algorithm.beta > 0.0 || config.algorithm.measure_kl {
@@ -140,6 +142,7 @@ impl Trainer {
                 .as_ref()
                 .unwrap_or(&config.model.path);
             let mut r = LanguageModel::load(path, device, dtype.kind())?;
+            r.set_bf16_autocast(bf16_autocast)?;
             r.freeze();
             Some(r)
         } else {

@@ -185,6 +185,48 @@ fn bf16_policy_trains() {
         .is_finite());
 }
 
+/// Mixed precision keeps f32 parameters, so an update far below bf16's rounding step (lr 1e-6 on
+/// weights of ~0.02, whose bf16 step is ~1e-4) still lands; pure bf16 weights lose it entirely.
+#[test]
+fn bf16_autocast_keeps_updates_that_bf16_weights_lose() {
+    let model = tempfile::tempdir().unwrap();
+    rlxf_model::testing::tiny_model("qwen2", 4, model.path()).unwrap();
+    // A random tiny model earns no reward; the KL term to another model gives every weight a gradient.
+    let reference = tempfile::tempdir().unwrap();
+    rlxf_model::testing::tiny_model("qwen2", 5, reference.path()).unwrap();
+    let reference_path = format!("model.reference_path={}", reference.path().display());
+    let runs = tempfile::tempdir().unwrap();
+    let changed_fraction = |name: &str, extra: &[&str]| {
+        let run = runs.path().join(name);
+        let mut all = vec!["algorithm.steps=1", "optimizer.lr=1e-6", "model.save_dtype=\"f32\"", "algorithm.beta=0.1", &reference_path];
+        all.extend_from_slice(extra);
+        Trainer::new(tiny_config(model.path(), &run, &all)).unwrap().train().unwrap();
+        let environment: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("environment.json")).unwrap()).unwrap();
+        assert_eq!(environment["dtype"], extra[0].trim_start_matches("model.dtype=").trim_matches('"'));
+        let load = |dir: &std::path::Path| {
+            rlxf_model::LanguageModel::load(dir, tch::Device::Cpu, tch::Kind::Float).unwrap()
+        };
+        let (before, after) = (load(model.path()), load(&run.join("final")));
+        let w = |m: &rlxf_model::LanguageModel| m.vs.variables()["model.layers.0.mlp.up_proj.weight"].shallow_clone();
+        // Compare against the start as the run's dtype holds it (bf16 rounds the start itself).
+        let start = w(&before).to_kind(after.kind());
+        let start = if extra[0].contains("bf16") { start.to_kind(tch::Kind::BFloat16).to_kind(tch::Kind::Float) } else { start };
+        w(&after).ne_tensor(&start).to_kind(tch::Kind::Float).mean(tch::Kind::Float).double_value(&[])
+    };
+    let mixed = changed_fraction("mixed", &["model.dtype=\"f32\"", "model.autocast=\"bf16\""]);
+    let pure = changed_fraction("pure", &["model.dtype=\"bf16\""]);
+    eprintln!("weights moved by one update: {mixed:.3} under autocast, {pure:.3} with bf16 weights");
+    assert!(mixed > 0.5, "under autocast {mixed} of the weights moved");
+    assert!(pure < 0.05, "with bf16 weights {pure} of the weights moved");
+}
+
+/// Autocast leaves runs deterministic and exactly resumable.
+#[test]
+fn resumed_bf16_autocast_run_equals_uninterrupted_one() {
+    resumed_equals_uninterrupted(&["model.autocast=\"bf16\""]);
+}
+
 #[test]
 #[ignore = "needs models: run scripts/fetch-models.sh (scripts/test.sh does)"]
 fn smollm2_short_grpo_run() {

@@ -35,6 +35,9 @@ pub struct RolloutArgs {
     /// f32 or bf16.
     #[arg(long, default_value = "f32")]
     dtype: String,
+    /// bf16: mixed precision, f32 weights with the products in bf16 (needs --dtype f32).
+    #[arg(long)]
+    autocast: Option<String>,
     /// Where each step's tokens are chosen: host or device (default: host on CPU, device on a GPU).
     #[arg(long, value_parser = ["host", "device"])]
     choose_on: Option<String>,
@@ -45,7 +48,9 @@ pub fn rollout(args: RolloutArgs) -> Result<()> {
     let torch = runtime::check_torch_version()?;
     let device = runtime::parse_device(&args.device)?;
     let dtype: DType = args.dtype.parse().map_err(anyhow::Error::msg)?;
-    let model = LanguageModel::load(&args.model, device, dtype.kind())?;
+    let bf16_autocast = runtime::parse_bf16_autocast(args.autocast.as_deref(), dtype).map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let mut model = LanguageModel::load(&args.model, device, dtype.kind())?;
+    model.set_bf16_autocast(bf16_autocast)?;
     let tokenizer = ChatTokenizer::from_dir(&args.model, &model.config.eos_token_ids)?;
     let text = std::fs::read_to_string(&args.prompts).with_context(|| format!("reading {}", args.prompts.display()))?;
     let prompts: Vec<Vec<u32>> = serde_json::from_str(&text)
@@ -90,7 +95,7 @@ pub fn rollout(args: RolloutArgs) -> Result<()> {
             "prompt_tokens": requests[0].prompt_ids.len(), "new_tokens": args.new_tokens,
             "generated_tokens": tokens, "seconds": seconds, "tokens_per_second": tokens as f64 / seconds,
             "peak_rss_mb": runtime::peak_rss_mb(), "threads": threads, "torch": torch, "device": args.device, "dtype": args.dtype,
-            "choose_on": choose_on,
+            "autocast": args.autocast, "choose_on": choose_on,
         });
         // The caching allocator's peaks, the figures hf_generate.py reads with torch.cuda.max_memory_*.
         if let Some(memory) = device_memory::stats(device) {

@@ -49,6 +49,9 @@ pub struct EvalArgs {
     device: String,
     #[arg(long, default_value = "f32")]
     dtype: String,
+    /// bf16: mixed precision, f32 weights with the products in bf16 (needs --dtype f32).
+    #[arg(long)]
+    autocast: Option<String>,
     /// libtorch threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -79,7 +82,9 @@ pub fn eval(args: EvalArgs) -> Result<()> {
     runtime::check_torch_version()?;
     let device = runtime::parse_device(&args.device)?;
     let dtype: DType = args.dtype.parse().map_err(|e: String| anyhow::anyhow!("--dtype: {e}"))?;
-    let model = LanguageModel::load(&args.model, device, dtype.kind())?;
+    let bf16_autocast = runtime::parse_bf16_autocast(args.autocast.as_deref(), dtype).map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let mut model = LanguageModel::load(&args.model, device, dtype.kind())?;
+    model.set_bf16_autocast(bf16_autocast)?;
     let tokenizer = ChatTokenizer::from_dir(&args.model, &model.config.eos_token_ids)?;
     let sampler = Sampler { max_batch: args.batch, ..Sampler::new(&model, &tokenizer) };
     let settings = EvalSettings {

@@ -90,4 +90,8 @@ fn bad_recipes() {
     assert!(e.contains("micro_batch_size") && e.contains("divide"), "{e}");
     let e = fails(&["train", "--set", "noequals", "--dry-run"]);
     assert!(e.contains("key=value"), "{e}");
+    let e = fails(&["train", "--set", "model.dtype=bf16", "--set", "model.autocast=bf16", "--dry-run"]);
+    assert!(e.contains("model.autocast") && e.contains("dtype = \"f32\""), "{e}");
+    let e = fails(&["train", "--set", "model.autocast=fp8", "--dry-run"]);
+    assert!(e.contains("unknown autocast `fp8`"), "{e}");
 }

@@ -158,14 +158,7 @@ pub fn validate(config: &TrainConfig) -> Result<(), ConfigError> {
         return bad("eval.max_new_tokens must be at least 1".into());
     }
     rlxf_model::runtime::parse_device_name(&config.model.device).map_err(ConfigError::Invalid)?;
-    for (key, value) in [
-        ("model.dtype", &config.model.dtype),
-        ("model.save_dtype", &config.model.save_dtype),
-    ] {
-        value
-            .parse::<rlxf_model::DType>()
-            .map_err(|e| ConfigError::Invalid(format!("{key}: {e}")))?;
-    }
+    config.model.validate_dtypes()?;
     let path = &config.model.path;
     for file in ["config.json", "tokenizer.json"] {
         if !path.join(file).exists() {

@@ -114,8 +114,9 @@ impl PreferenceTrainer {
             .model
             .dtype
             .parse::<DType>()
-            .map_err(TrainError::Other)?
-            .kind();
+            .map_err(TrainError::Other)?;
+        let bf16_autocast = config.model.bf16_autocast(kind)?;
+        let kind = kind.kind();
         tch::manual_seed(config.seed as i64);
         let model_config =
             rlxf_model::ModelConfig::from_file(&config.model.path.join("config.json"))?;
@@ -135,13 +136,16 @@ impl PreferenceTrainer {
         };
         let start = resume.as_ref().map(|(path, _)| path);
         let learner = if objective == PreferenceObjective::BradleyTerry {
-            Learner::RewardModel(match start {
+            let mut reward_model = match start {
                 Some(path) => RewardModel::load(&path.join(REWARD_MODEL_DIR), device, kind)?,
                 None => RewardModel::from_causal_lm(&config.model.path, device, kind)?,
-            })
+            };
+            reward_model.trunk.set_bf16_autocast(bf16_autocast)?;
+            Learner::RewardModel(reward_model)
         } else {
             let policy_dir = start.map_or_else(|| config.model.path.clone(), |p| p.join("policy"));
-            let policy = LanguageModel::load(&policy_dir, device, kind)?;
+            let mut policy = LanguageModel::load(&policy_dir, device, kind)?;
+            policy.set_bf16_autocast(bf16_autocast)?;
             // The reference is the run's starting model, also when resuming from a checkpoint.
             let reference = if objective.needs_reference() {
                 let path = config
@@ -150,6 +154,7 @@ impl PreferenceTrainer {
                     .as_ref()
                     .unwrap_or(&config.model.path);
                 let mut r = LanguageModel::load(path, device, kind)?;
+                r.set_bf16_autocast(bf16_autocast)?;
                 r.freeze();
                 Some(r)
             } else {
