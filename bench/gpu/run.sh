@@ -5,7 +5,8 @@
 #
 #   bench/gpu/run.sh smoke [MODEL] [DTYPE]
 #       a minute's check before the long runs: a short rollout with tokens chosen on the host and on
-#       the device, each record must carry the allocator's memory figures when DEVICE is cuda
+#       the device, and one under bf16 autocast; each record must carry the allocator's memory
+#       figures when DEVICE is cuda
 #   bench/gpu/run.sh rollout [MODEL] [DTYPE] [REPEATS] [BATCHES]
 #       rlxf vs transformers generate, 128 prompt + 256 new tokens, random weights of MODEL's
 #       architecture (default qwen2.5-coder-0.5b-instruct, bf16, 5 runs, batches "8 32 64")
@@ -28,7 +29,7 @@ work=${GPU_WORK:-/tmp/rlxf-gpu}
 results=${OUT:-bench/results}
 mkdir -p "$work" "$results"
 command=${1:-}
-[ -n "$command" ] || { sed -n '2,23p' "$0" >&2; exit 2; }
+[ -n "$command" ] || { sed -n '2,24p' "$0" >&2; exit 2; }
 shift
 
 # Appending a piece needs nothing but the shell, so it runs before the Python set-up below.
@@ -88,6 +89,10 @@ case $command in
       "$RLXF" bench rollout --model "$dir" --prompts "$prompts" --batch 4 --new-tokens 16 --repeats 1 \
         --device "$device" --dtype "$dtype" --choose-on "$site" | tee -a "$results/gpu-smoke-$model-$dtype.jsonl"
     done
+    # bf16 mixed precision (f32 weights) as the GRPO step and the recipe use it.
+    f32_dir=$(random_model "$model" f32)
+    "$RLXF" bench rollout --model "$f32_dir" --prompts "$prompts" --batch 4 --new-tokens 16 --repeats 1 \
+      --device "$device" --dtype f32 --autocast bf16 | tee -a "$results/gpu-smoke-$model-$dtype.jsonl"
     if [ "$device" != cpu ] && ! grep -q cuda_max_allocated_mb "$results/gpu-smoke-$model-$dtype.jsonl"; then
       echo "smoke: no allocator memory figures in rlxf's records (device_memory shim)" >&2
       exit 1

@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use rlxf_core::{GenerationRequest, SamplingParams};
 use rlxf_model::{device_memory, runtime, ChatTokenizer, DType, LanguageModel, Sampler};
+use tch::Device;
 
 #[derive(Args)]
 pub struct RolloutArgs {
@@ -79,14 +80,14 @@ pub fn rollout(args: RolloutArgs) -> Result<()> {
     // Warm-up: allocator and kernel caches, as the peer gets.
     sampler.generate_all(&requests[..1], &SamplingParams { max_new_tokens: 8, min_new_tokens: 0, ..params.clone() })?;
     for run in 0..args.repeats {
-        if device.is_cuda() {
-            tch::Cuda::synchronize(0);
+        if let Device::Cuda(index) = device {
+            tch::Cuda::synchronize(index as i64);
             device_memory::reset_peak(device);
         }
         let start = Instant::now();
         let out = sampler.generate_all(&requests, &params)?;
-        if device.is_cuda() {
-            tch::Cuda::synchronize(0);
+        if let Device::Cuda(index) = device {
+            tch::Cuda::synchronize(index as i64);
         }
         let seconds = start.elapsed().as_secs_f64();
         let tokens: usize = out.iter().map(|c| c.token_ids.len()).sum();
