@@ -27,8 +27,8 @@ pub struct RewardModel {
 
 impl RewardModel {
     /// The start of reward-model training: a causal LM folder's trunk (its output projection, if
-    /// untied, is not loaded: a reward model has none) and a fresh head.
-    pub fn from_causal_lm(dir: &Path, device: Device, kind: Kind) -> Result<Self> {
+    /// untied, is not loaded: a reward model has none) and a fresh head drawn from `head_seed`.
+    pub fn from_causal_lm(dir: &Path, device: Device, kind: Kind, head_seed: u64) -> Result<Self> {
         if !dir.is_dir() {
             return Err(ModelError::MissingFolder(dir.to_path_buf()));
         }
@@ -38,7 +38,7 @@ impl RewardModel {
             device,
             kind,
         )?;
-        let head = ScalarHead::new(trunk.config.hidden_size, device);
+        let head = ScalarHead::new(trunk.config.hidden_size, device, head_seed);
         Ok(Self { trunk, head })
     }
 

@@ -27,13 +27,14 @@ pub struct Critic {
 
 impl Critic {
     /// A fresh head (and, for a separate critic, a trunk loaded from `critic.path` or the policy's
-    /// folder), on the policy's device and dtype.
+    /// folder), on the policy's device and dtype; the head's initial weights are drawn from `seed`.
     pub fn new(
         settings: &CriticSection,
         policy: &LanguageModel,
         adam: AdamWSettings,
+        seed: u64,
     ) -> Result<Self, TrainError> {
-        let head = ScalarHead::new(policy.config.hidden_size, policy.device());
+        let head = ScalarHead::new(policy.config.hidden_size, policy.device(), seed);
         let trunk = match settings.kind {
             CriticKind::ValueHead => None,
             CriticKind::Separate => {

@@ -159,7 +159,7 @@ impl Trainer {
         let critic = config
             .critic
             .as_ref()
-            .map(|c| Critic::new(c, &policy, settings))
+            .map(|c| Critic::new(c, &policy, settings, config.seed))
             .transpose()?;
         let config_sha256 = match &resume {
             Some(r) => r.state.config_sha256.clone(),

@@ -82,6 +82,7 @@ fn check_with(aggregation: LossAggregation, with_reference: bool, mask_truncated
                 eps: 1e-8,
                 weight_decay: 0.0,
             },
+            0,
         )
         .unwrap()
     });

@@ -36,7 +36,7 @@ fn save_load_round_trip_and_batched_scores_match_single_ones() {
     for (arch, seed) in [("llama", 21), ("qwen2", 22)] {
         let lm = tempfile::tempdir().unwrap();
         rlxf_model::testing::tiny_model(arch, seed, lm.path()).unwrap();
-        let model = RewardModel::from_causal_lm(lm.path(), Device::Cpu, Kind::Float).unwrap();
+        let model = RewardModel::from_causal_lm(lm.path(), Device::Cpu, Kind::Float, 0).unwrap();
         let before = scores(&model, &sequences());
         // Left-padding in a batch does not change a sequence's score.
         for (i, s) in sequences().iter().enumerate() {
@@ -119,7 +119,7 @@ fn transformers_reads_the_saved_reward_model_with_the_same_scores() {
     for (arch, seed) in [("llama", 23), ("qwen2", 24)] {
         let lm = tempfile::tempdir().unwrap();
         rlxf_model::testing::tiny_model(arch, seed, lm.path()).unwrap();
-        let model = RewardModel::from_causal_lm(lm.path(), Device::Cpu, Kind::Float).unwrap();
+        let model = RewardModel::from_causal_lm(lm.path(), Device::Cpu, Kind::Float, 0).unwrap();
         // A head large enough that a wrong position or missing weight shows.
         tch::no_grad(|| {
             let _ = model.head.weight().shallow_clone().g_mul_scalar_(50.0);
@@ -145,7 +145,7 @@ fn transformers_reads_the_saved_reward_model_with_the_same_scores() {
 fn reward_kind_scores_equal_a_direct_forward() {
     let lm = tempfile::tempdir().unwrap();
     rlxf_model::testing::tiny_model("llama", 25, lm.path()).unwrap();
-    let model = RewardModel::from_causal_lm(lm.path(), Device::Cpu, Kind::Float).unwrap();
+    let model = RewardModel::from_causal_lm(lm.path(), Device::Cpu, Kind::Float, 0).unwrap();
     let dir = tempfile::tempdir().unwrap();
     model.save(dir.path(), Kind::Float, 256).unwrap();
     let spec: RewardSpec = toml::from_str(&format!(

@@ -138,7 +138,7 @@ impl PreferenceTrainer {
         let learner = if objective == PreferenceObjective::BradleyTerry {
             let mut reward_model = match start {
                 Some(path) => RewardModel::load(&path.join(REWARD_MODEL_DIR), device, kind)?,
-                None => RewardModel::from_causal_lm(&config.model.path, device, kind)?,
+                None => RewardModel::from_causal_lm(&config.model.path, device, kind, config.seed)?,
             };
             reward_model.trunk.set_bf16_autocast(bf16_autocast)?;
             Learner::RewardModel(reward_model)
