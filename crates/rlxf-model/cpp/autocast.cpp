@@ -39,6 +39,17 @@ int rlxf_autocast_exit(int device_code, const int* previous) {
   }
 }
 
+// What autocast hands a bf16 operation for `tensor` on the CPU: an f32 parameter's bf16 copy from the
+// region's cache (made on first use, shared with libtorch's own operations in the region), a bf16
+// tensor itself. A new handle the caller owns; null on error.
+at::Tensor* rlxf_autocast_cpu_bf16(const at::Tensor* tensor) {
+  try {
+    return new at::Tensor(at::autocast::cached_cast(at::kBFloat16, *tensor, at::kCPU));
+  } catch (...) {
+    return nullptr;
+  }
+}
+
 // 1 when autocast is on for the device type, 0 when off, -1 on error.
 int rlxf_autocast_is_enabled(int device_code) {
   try {

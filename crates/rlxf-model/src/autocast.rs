@@ -8,12 +8,13 @@
 //! the bf16 copies of parameters are cached until the outermost region closes, so a sampler that
 //! holds one region over a whole generation casts each weight once, not once per step.
 
-use tch::Device;
+use tch::{Device, Tensor};
 
 extern "C" {
     fn rlxf_autocast_enter(device_code: i32, previous: *mut i32) -> i32;
     fn rlxf_autocast_exit(device_code: i32, previous: *const i32) -> i32;
     fn rlxf_autocast_is_enabled(device_code: i32) -> i32;
+    fn rlxf_autocast_cpu_bf16(tensor: *const torch_sys::C_tensor) -> *mut torch_sys::C_tensor;
 }
 
 /// Inside a bf16 autocast region on one device type until dropped; dropping restores the state
@@ -52,6 +53,19 @@ pub fn is_enabled(device: Device) -> bool {
     unsafe { rlxf_autocast_is_enabled(device_code(device)) == 1 }
 }
 
+/// The bf16 operand autocast gives a CPU operation for `tensor` (autocast's `cached_cast`): inside a
+/// region an f32 parameter's bf16 copy is made once and reused until the outermost region closes,
+/// shared with libtorch's own operations there (a sampler's prefill casts, its decoding steps reuse).
+/// A tensor that does not qualify for the cache (no gradient, not a leaf) is cast afresh; bf16
+/// comes back as it is. `None` if libtorch raised.
+pub fn cpu_bf16_operand(tensor: &Tensor) -> Option<Tensor> {
+    // SAFETY: `tensor` is a live handle; the shim returns a new owned handle or null and catches
+    // every C++ exception.
+    let handle = unsafe { rlxf_autocast_cpu_bf16(tensor.as_ptr()) };
+    // SAFETY: a non-null handle is a heap-allocated at::Tensor that nobody else owns.
+    (!handle.is_null()).then(|| unsafe { Tensor::from_ptr(handle) })
+}
+
 fn device_code(device: Device) -> i32 {
     match device {
         Device::Cuda(_) => 1,
@@ -84,6 +98,24 @@ mod tests {
         }
         assert!(!is_enabled(Device::Cpu));
         assert_eq!(x.linear::<Tensor>(&w, None).kind(), Kind::Float);
+    }
+
+    #[test]
+    fn parameters_are_cast_once_per_region() {
+        let w = Tensor::from_slice(&[0.1f32, -2.5, 3.0]).set_requires_grad(true);
+        let once = {
+            let _region = Bf16Autocast::enter(Device::Cpu);
+            let first = cpu_bf16_operand(&w).unwrap();
+            let again = cpu_bf16_operand(&w).unwrap();
+            assert_eq!(first.kind(), Kind::BFloat16);
+            assert_eq!(first.data_ptr(), again.data_ptr(), "the second use takes the cached copy");
+            assert!(first.equal(&w.to_kind(Kind::BFloat16)));
+            first
+        };
+        let _next = Bf16Autocast::enter(Device::Cpu);
+        assert_ne!(cpu_bf16_operand(&w).unwrap().data_ptr(), once.data_ptr(), "closing the region clears the cache");
+        let activation = Tensor::from_slice(&[1.0f32, 2.0]);
+        assert_ne!(cpu_bf16_operand(&activation).unwrap().data_ptr(), cpu_bf16_operand(&activation).unwrap().data_ptr());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Attention of one new token per row over the KV cache (a decoding step) on x86-64 CPUs with AVX2
-//! and FMA, in f32, for grouped-query attention.
+//! and FMA, for grouped-query attention: f32 arithmetic over an f32 or a bf16 cache (bf16 models and
+//! bf16 autocast keep their cache in bf16; each value widens to f32 exactly as it is loaded).
 //!
 //! Why not libtorch's `scaled_dot_product_attention`: with grouped-query attention and a mask it
 //! takes the math path on the CPU, a batched matrix-vector product per head plus separate softmax
@@ -11,6 +12,7 @@
 
 use std::sync::OnceLock;
 
+use half::bf16;
 use tch::{Device, Kind, Tensor};
 
 #[cfg(target_arch = "x86_64")]
@@ -32,17 +34,28 @@ pub fn available() -> bool {
 
 /// `softmax(q kᵀ / sqrt(D), masked) v` for `q` `[B, H, 1, D]`, `keys`/`values` `[B, Hkv, S, D]`
 /// (rows of D contiguous values, as views of the cache are), and a boolean `mask` of `B * S`
-/// elements (`[B, 1, 1, S]`, true = may attend). Returns `[B, 1, H * D]`, the layout the output
-/// projection reads; `None` when the caller should use libtorch (other dtypes or devices, gradients,
-/// more than one query, head sizes other than 64 and 128).
+/// elements (`[B, 1, 1, S]`, true = may attend). Returns `[B, 1, H * D]` in the cache's dtype, the
+/// layout the output projection reads; `None` when the caller should use libtorch (other dtypes or
+/// devices, gradients, more than one query, head sizes other than 64 and 128).
+///
+/// With an f32 cache everything is f32 (and not under autocast, where attention is bf16). With a bf16
+/// cache the query is rounded to bf16 first, as autocast's attention rounds it, the scores, softmax
+/// and weighted sum run in f32, and the output is rounded to bf16 once: no coarser than libtorch's
+/// bf16 attention, which rounds scores and weights to bf16 on the way.
 pub fn try_attend(q: &Tensor, keys: &Tensor, values: &Tensor, mask: &Tensor) -> Option<Tensor> {
     if !available() {
         return None;
     }
     let (b, heads, t, d) = q.size4().ok()?;
     let (kb, kv_heads, s, kd) = keys.size4().ok()?;
-    let all_f32 = [q, keys, values].iter().all(|x| x.kind() == Kind::Float && x.device() == Device::Cpu);
-    if !all_f32 || autocast::is_enabled(Device::Cpu) || t != 1 || kb != b || kd != d || values.size() != keys.size() || kv_heads == 0 || heads % kv_heads != 0 {
+    let cache_kind = keys.kind();
+    let on_cpu = [q, keys, values].iter().all(|x| x.device() == Device::Cpu);
+    let kinds_fit = match cache_kind {
+        Kind::Float => q.kind() == Kind::Float && !autocast::is_enabled(Device::Cpu),
+        Kind::BFloat16 => matches!(q.kind(), Kind::Float | Kind::BFloat16),
+        _ => false,
+    };
+    if !on_cpu || !kinds_fit || values.kind() != cache_kind || t != 1 || kb != b || kd != d || values.size() != keys.size() || kv_heads == 0 || heads % kv_heads != 0 {
         return None;
     }
     if !(d == 64 || d == 128) || mask.numel() != (b * s) as usize || mask.kind() != Kind::Bool || s == 0 {
@@ -59,14 +72,21 @@ pub fn try_attend(q: &Tensor, keys: &Tensor, values: &Tensor, mask: &Tensor) -> 
     if keys.stride() != values.stride() {
         return None;
     }
-    let q = q.contiguous();
+    let q = match cache_kind {
+        Kind::BFloat16 => q.to_kind(Kind::BFloat16).to_kind(Kind::Float),
+        _ => q.contiguous(),
+    };
     let mask = mask.reshape([b, s]).contiguous();
     let out = Tensor::empty([b, 1, heads * d], (Kind::Float, Device::Cpu));
     let stride = keys.stride();
     let problem = Problem {
         q: q.data_ptr() as *const f32,
-        keys: keys.data_ptr() as *const f32,
-        values: values.data_ptr() as *const f32,
+        keys: keys.data_ptr() as *const u8,
+        values: values.data_ptr() as *const u8,
+        cache: match cache_kind {
+            Kind::BFloat16 => CacheDtype::Bf16,
+            _ => CacheDtype::F32,
+        },
         valid: mask.data_ptr() as *const bool,
         out: out.data_ptr() as *mut f32,
         rows: b as usize,
@@ -77,16 +97,27 @@ pub fn try_attend(q: &Tensor, keys: &Tensor, values: &Tensor, mask: &Tensor) -> 
         row_stride: stride[0] as usize,
         head_stride: stride[1] as usize,
     };
-    // SAFETY: the pointers come from f32/bool CPU tensors of the sizes and strides recorded in
-    // `problem`, alive until the call returns; `available()` checked the CPU features.
+    // SAFETY: the pointers come from CPU tensors (query and output f32, the cache of `cache`'s dtype,
+    // the mask bool) of the sizes and strides recorded in `problem`, alive until the call returns;
+    // `available()` checked the CPU features.
     unsafe { run(&problem) };
-    Some(out)
+    Some(if cache_kind == Kind::Float { out } else { out.to_kind(cache_kind) })
+}
+
+/// How the cache's values are stored; the arithmetic is f32 either way.
+#[derive(Clone, Copy)]
+enum CacheDtype {
+    F32,
+    /// bf16, widened to f32 on load (exact).
+    Bf16,
 }
 
 struct Problem {
     q: *const f32,
-    keys: *const f32,
-    values: *const f32,
+    /// The cache's keys and values, elements of `cache`'s dtype.
+    keys: *const u8,
+    values: *const u8,
+    cache: CacheDtype,
     valid: *const bool,
     out: *mut f32,
     rows: usize,
@@ -115,9 +146,11 @@ unsafe fn run(p: &Problem) {
         for pair in start..end {
             // SAFETY: see `try_attend`; each pair writes only its own heads' outputs.
             unsafe {
-                match p.head_dim {
-                    64 => attend_pair::<64>(p, pair, &mut weights, &mut inverse_totals),
-                    _ => attend_pair::<128>(p, pair, &mut weights, &mut inverse_totals),
+                match (p.cache, p.head_dim) {
+                    (CacheDtype::F32, 64) => attend_pair::<f32, 64>(p, pair, &mut weights, &mut inverse_totals),
+                    (CacheDtype::F32, _) => attend_pair::<f32, 128>(p, pair, &mut weights, &mut inverse_totals),
+                    (CacheDtype::Bf16, 64) => attend_pair::<bf16, 64>(p, pair, &mut weights, &mut inverse_totals),
+                    (CacheDtype::Bf16, _) => attend_pair::<bf16, 128>(p, pair, &mut weights, &mut inverse_totals),
                 }
             }
         }
@@ -135,12 +168,12 @@ const VALUE_BLOCK: usize = 32;
 /// softmax weights; `inverse_totals` one entry per head.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn attend_pair<const D: usize>(p: &Problem, pair: usize, weights: &mut [f32], inverse_totals: &mut [f32]) {
+unsafe fn attend_pair<E: CacheElement, const D: usize>(p: &Problem, pair: usize, weights: &mut [f32], inverse_totals: &mut [f32]) {
     use std::arch::x86_64::*;
     let (row, kv_head) = (pair / p.kv_heads, pair % p.kv_heads);
     let (group, positions) = (p.heads / p.kv_heads, p.positions);
-    let keys = p.keys.add(row * p.row_stride + kv_head * p.head_stride);
-    let values = p.values.add(row * p.row_stride + kv_head * p.head_stride);
+    let keys = (p.keys as *const E).add(row * p.row_stride + kv_head * p.head_stride);
+    let values = (p.values as *const E).add(row * p.row_stride + kv_head * p.head_stride);
     let valid = std::slice::from_raw_parts(p.valid.add(row * positions), positions);
     let first_head = row * p.heads + kv_head * group;
     let queries = p.q.add(first_head * D);
@@ -158,8 +191,8 @@ unsafe fn attend_pair<const D: usize>(p: &Problem, pair: usize, weights: &mut [f
                 let k = keys.add((pos + j) * D);
                 let (mut even, mut odd) = (_mm256_setzero_ps(), _mm256_setzero_ps());
                 for c in (0..D / 8).step_by(2) {
-                    even = _mm256_fmadd_ps(_mm256_loadu_ps(q.add(c * 8)), _mm256_loadu_ps(k.add(c * 8)), even);
-                    odd = _mm256_fmadd_ps(_mm256_loadu_ps(q.add(c * 8 + 8)), _mm256_loadu_ps(k.add(c * 8 + 8)), odd);
+                    even = _mm256_fmadd_ps(_mm256_loadu_ps(q.add(c * 8)), E::load8(k.add(c * 8)), even);
+                    odd = _mm256_fmadd_ps(_mm256_loadu_ps(q.add(c * 8 + 8)), E::load8(k.add(c * 8 + 8)), odd);
                 }
                 *a = _mm256_add_ps(even, odd);
             }
@@ -172,7 +205,7 @@ unsafe fn attend_pair<const D: usize>(p: &Problem, pair: usize, weights: &mut [f
             let q = queries.add(g * D);
             let mut acc = _mm256_setzero_ps();
             for c in 0..D / 8 {
-                acc = _mm256_fmadd_ps(_mm256_loadu_ps(q.add(c * 8)), _mm256_loadu_ps(k.add(c * 8)), acc);
+                acc = _mm256_fmadd_ps(_mm256_loadu_ps(q.add(c * 8)), E::load8(k.add(c * 8)), acc);
             }
             weights[g * positions + pos] = horizontal_sum(acc) * scale;
         }
@@ -211,7 +244,7 @@ unsafe fn attend_pair<const D: usize>(p: &Problem, pair: usize, weights: &mut [f
                     let v = values.add(pos * D + columns);
                     let w = _mm256_set1_ps(weight);
                     for (c, a) in acc.iter_mut().enumerate() {
-                        *a = _mm256_fmadd_ps(w, _mm256_loadu_ps(v.add(c * 8)), *a);
+                        *a = _mm256_fmadd_ps(w, E::load8(v.add(c * 8)), *a);
                     }
                 }
                 for (c, a) in acc.iter().enumerate() {
@@ -219,6 +252,32 @@ unsafe fn attend_pair<const D: usize>(p: &Problem, pair: usize, weights: &mut [f
                 }
             }
         }
+    }
+}
+
+/// An element type of the cache, read eight at a time as f32.
+#[cfg(target_arch = "x86_64")]
+trait CacheElement {
+    /// Eight consecutive elements from `p` (no alignment needed), as f32.
+    unsafe fn load8(p: *const Self) -> std::arch::x86_64::__m256;
+}
+
+#[cfg(target_arch = "x86_64")]
+impl CacheElement for f32 {
+    #[inline(always)]
+    unsafe fn load8(p: *const f32) -> std::arch::x86_64::__m256 {
+        std::arch::x86_64::_mm256_loadu_ps(p)
+    }
+}
+
+/// A bf16 value is the upper half of the f32 with the same value.
+#[cfg(target_arch = "x86_64")]
+impl CacheElement for bf16 {
+    #[inline(always)]
+    unsafe fn load8(p: *const bf16) -> std::arch::x86_64::__m256 {
+        use std::arch::x86_64::*;
+        let bits = _mm256_cvtepu16_epi32(_mm_loadu_si128(p as *const __m128i));
+        _mm256_castsi256_ps(_mm256_slli_epi32::<16>(bits))
     }
 }
 
@@ -265,6 +324,6 @@ unsafe fn sum_each(v: &[std::arch::x86_64::__m256; 8]) -> std::arch::x86_64::__m
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-unsafe fn attend_pair<const D: usize>(_: &Problem, _: usize, _: &mut [f32], _: &mut [f32]) {
+unsafe fn attend_pair<E, const D: usize>(_: &Problem, _: usize, _: &mut [f32], _: &mut [f32]) {
     unreachable!("available() is false off x86-64")
 }

@@ -23,6 +23,17 @@ pub fn has_avx512_vl() -> bool {
     false
 }
 
+/// Whether this CPU also has AVX-512 BF16 (bf16 dot products into f32) with VL.
+#[cfg(target_arch = "x86_64")]
+pub fn has_avx512_bf16() -> bool {
+    has_avx512_vl() && std::arch::is_x86_feature_detected!("avx512bf16")
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+pub fn has_avx512_bf16() -> bool {
+    false
+}
+
 /// The sum of the eight lanes of `v`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]

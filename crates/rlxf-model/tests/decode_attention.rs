@@ -1,7 +1,7 @@
 //! The decoding-step attention kernel against libtorch's scaled_dot_product_attention, on cache
 //! views (keys and values narrowed from a longer buffer), with left padding in the mask, grouped
 //! and plain multi-head attention, both head sizes, one and two threads; and the cases it must
-//! leave to libtorch.
+//! leave to libtorch. With a bf16 cache: the f32 attention of the bf16 values, rounded once.
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rlxf_model::decode_attention::{available, try_attend};
@@ -98,5 +98,38 @@ fn leaves_prefill_gradients_and_other_shapes_to_libtorch() {
     assert!(try_attend(&odd_head, &k48, &k48, &mask).is_none());
     let half = q.detach().to_kind(Kind::BFloat16);
     let k_half = k.to_kind(Kind::BFloat16);
-    assert!(try_attend(&half, &k_half, &k_half, &mask).is_none());
+    assert_eq!(try_attend(&half, &k_half, &k_half, &mask).is_some(), available());
+    assert!(try_attend(&half, &k_half, &k, &mask).is_none(), "keys and values share a dtype");
+    let k_double = k.to_kind(Kind::Double);
+    assert!(try_attend(&q.detach().to_kind(Kind::Double), &k_double, &k_double, &mask).is_none());
+}
+
+#[test]
+fn a_bf16_cache_gives_the_f32_attention_of_its_values_rounded_once() {
+    if !available() {
+        return;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    for &(heads, kv_heads, d) in &[(9, 3, 64), (4, 4, 128)] {
+        for &(b, len) in &[(1, 1), (3, 17), (32, 200)] {
+            let q = seeded_normal(&mut rng, [b, heads, 1, d]);
+            let k = (seeded_normal(&mut rng, [b, kv_heads, len + 9, d]) * 2.0).to_kind(Kind::BFloat16).narrow(2, 0, len);
+            let v = seeded_normal(&mut rng, [b, kv_heads, len + 9, d]).to_kind(Kind::BFloat16).narrow(2, 0, len);
+            let pad: Vec<i64> = (0..b).map(|r| (r * 5) % len).collect();
+            let mask = padded_mask(b, len, &pad);
+            // An f32 query (autocast's case) is rounded to bf16 first, as autocast's attention does.
+            let got = try_attend(&q, &k, &v, &mask).expect("the kernel applies to a bf16 cache");
+            assert_eq!((got.size(), got.kind()), (vec![b, 1, heads * d], Kind::BFloat16));
+            let widen = |t: &Tensor| t.to_kind(Kind::Float);
+            let exact = reference(&widen(&q.to_kind(Kind::BFloat16)), &widen(&k), &widen(&v), &mask);
+            let error = (widen(&got) - &exact).abs();
+            let bound = exact.abs() * (1.0 / 256.0) * 1.01 + 1e-5;
+            let worst = (&error - &bound).max().double_value(&[]);
+            assert!(worst <= 0.0, "heads {heads}/{kv_heads} d {d} b {b} len {len}: {worst:e} past the rounding bound");
+            // libtorch's own bf16 attention rounds scores and weights on the way: no closer to exact.
+            let theirs = reference(&q.to_kind(Kind::BFloat16), &k, &v, &mask);
+            let mean = |e: &Tensor| e.mean(Kind::Double).double_value(&[]);
+            assert!(mean(&error) <= mean(&(widen(&theirs) - &exact).abs()) * 1.05 + 1e-7, "heads {heads}/{kv_heads} d {d} b {b} len {len}");
+        }
+    }
 }

@@ -1,9 +1,10 @@
 //! The few-rows CPU kernel against libtorch's `linear` (MKL), on the shapes decoding uses and on
 //! awkward ones (column and input tails, one row, odd row counts), with and without bias, on one
 //! and two threads, for every instruction-set variant this CPU runs; and the cases it must leave to
-//! libtorch.
-use rlxf_model::few_rows_linear::{available, try_linear, try_linear_on, Isa, MAX_ROWS};
-use tch::{Kind, Tensor};
+//! libtorch. The bf16 variant against exact sums and libtorch's bf16 `linear`, and under autocast.
+use rlxf_model::autocast::Bf16Autocast;
+use rlxf_model::few_rows_linear::{available, bf16_available, try_linear, try_linear_bf16, try_linear_on, Isa, MAX_ROWS};
+use tch::{Device, Kind, Tensor};
 
 fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
     (a - b).abs().max().double_value(&[])
@@ -94,5 +95,75 @@ fn leaves_gradients_many_rows_and_other_dtypes_to_libtorch() {
     let many = Tensor::randn([MAX_ROWS + 1, 16], (Kind::Float, tch::Device::Cpu));
     assert!(tch::no_grad(|| try_linear(&many, &w, None)).is_none());
     let half = x.to_kind(Kind::BFloat16);
-    assert!(tch::no_grad(|| try_linear(&half, &w.to_kind(Kind::BFloat16), None)).is_none());
+    assert_eq!(tch::no_grad(|| try_linear(&half, &w.to_kind(Kind::BFloat16), None).is_some()), bf16_available());
+    assert!(tch::no_grad(|| try_linear(&half, &w, None)).is_none(), "mixed dtypes outside autocast are libtorch's");
+    assert!(tch::no_grad(|| try_linear(&x.to_kind(Kind::Double), &w.to_kind(Kind::Double), None)).is_none());
+}
+
+/// bf16 operands: each output must be the exact sum (f64 here) rounded to bf16, give or take the f32
+/// sums' own rounding, and no further from exact on average than libtorch's bf16 `linear`.
+fn check_bf16(rows: i64, inputs: i64, outputs: i64, with_bias: bool) {
+    let x = Tensor::randn([rows, inputs], (Kind::Float, Device::Cpu)).to_kind(Kind::BFloat16);
+    let w = (Tensor::randn([outputs, inputs], (Kind::Float, Device::Cpu)) / (inputs as f64).sqrt()).to_kind(Kind::BFloat16);
+    let b = with_bias.then(|| Tensor::randn([outputs], (Kind::Float, Device::Cpu)).to_kind(Kind::BFloat16));
+    let got = try_linear_bf16(&x, &w, b.as_ref()).expect("the bf16 kernel applies to no-grad bf16 CPU products");
+    assert_eq!((got.size(), got.kind()), (vec![rows, outputs], Kind::BFloat16));
+    let exact = x.to_kind(Kind::Double).linear(&w.to_kind(Kind::Double), b.as_ref().map(|b| b.to_kind(Kind::Double)).as_ref());
+    let error = (got.to_kind(Kind::Double) - &exact).abs();
+    // Half a bf16 step (2^-8 relative) for the final rounding, plus slack for the f32 sums.
+    let bound = exact.abs() * (1.0 / 256.0) * 1.01 + 1e-4;
+    let worst = (&error - &bound).max().double_value(&[]);
+    assert!(worst <= 0.0, "rows {rows} inputs {inputs} outputs {outputs} bias {with_bias}: an output is {worst:e} past its rounding bound");
+    let torch = x.linear(&w, b.as_ref());
+    let mean = |e: &Tensor| e.mean(Kind::Double).double_value(&[]);
+    let (ours, theirs) = (mean(&error), mean(&(torch.to_kind(Kind::Double) - &exact).abs()));
+    assert!(ours <= 1.1 * theirs, "rows {rows} [{inputs}] x [{outputs}]: mean abs error {ours:e} vs libtorch's {theirs:e}");
+}
+
+#[test]
+fn bf16_rounds_exact_sums_on_decoding_and_tail_shapes() {
+    if !bf16_available() {
+        eprintln!("skipped: this CPU lacks AVX-512 BF16");
+        return;
+    }
+    tch::manual_seed(2);
+    for threads in [1, 2] {
+        tch::set_num_threads(threads);
+        // 13 and 7 inputs leave a scalar tail past the 16-value blocks; 4099 and 7 a column tail.
+        for &(inputs, outputs) in &[(576, 576), (576, 192), (1536, 576), (576, 4099), (13, 7), (896, 4864), (40, 1)] {
+            for rows in [1, 2, 3, 4, 5, 32, 35, MAX_ROWS] {
+                check_bf16(rows, inputs, outputs, false);
+            }
+            check_bf16(6, inputs, outputs, true);
+        }
+    }
+}
+
+#[test]
+fn under_autocast_products_are_bf16_from_f32_operands() {
+    if !bf16_available() {
+        eprintln!("skipped: this CPU lacks AVX-512 BF16");
+        return;
+    }
+    tch::manual_seed(3);
+    let x = Tensor::randn([32, 576], (Kind::Float, Device::Cpu));
+    let w = (Tensor::randn([1536, 576], (Kind::Float, Device::Cpu)) / 24.0).set_requires_grad(true);
+    let b = Tensor::randn([1536], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+    let _no_grad = tch::no_grad_guard();
+    let _autocast = Bf16Autocast::enter(Device::Cpu);
+    let got = try_linear(&x, &w, Some(&b)).expect("the kernel takes autocast's bf16 products");
+    assert_eq!(got.kind(), Kind::BFloat16);
+    // The same operands autocast's linear takes: its bf16 product differs only by the sums' order.
+    let theirs = x.linear(&w, Some(&b));
+    assert_eq!(theirs.kind(), Kind::BFloat16);
+    let exact_on_bf16 = x.to_kind(Kind::BFloat16).to_kind(Kind::Double).linear(
+        &w.to_kind(Kind::BFloat16).to_kind(Kind::Double),
+        Some(&b.to_kind(Kind::BFloat16).to_kind(Kind::Double)),
+    );
+    let bound = exact_on_bf16.abs() * (1.0 / 256.0) * 1.01 + 1e-4;
+    assert!(((got.to_kind(Kind::Double) - &exact_on_bf16).abs() - &bound).max().double_value(&[]) <= 0.0);
+    let differ = got.ne_tensor(&theirs).to_kind(Kind::Float).mean(Kind::Float).double_value(&[]);
+    assert!(differ < 0.05, "{:.1}% of outputs differ from autocast's linear", 100.0 * differ);
+    // Many rows stay with libtorch.
+    assert!(try_linear(&Tensor::randn([MAX_ROWS + 1, 576], (Kind::Float, Device::Cpu)), &w, None).is_none());
 }
