@@ -5,9 +5,10 @@
 # with its own warm-up; which engine goes first alternates too), so a host that speeds up or slows
 # down during the benchmark shifts both engines' medians alike.
 # Usage: bench/rollout.sh [--threads N] [--batches "8 32 64"] [--repeats 5] [--model DIR] [--device cuda] [--dtype bf16]
+#        [--autocast bf16]   (mixed precision on both sides: f32 weights, bf16 products; needs --dtype f32)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-threads=2 batches="8 32 64" repeats=5 model=models/smollm2-135m-instruct device=cpu dtype=f32 new_tokens=256
+threads=2 batches="8 32 64" repeats=5 model=models/smollm2-135m-instruct device=cpu dtype=f32 new_tokens=256 autocast=()
 while [ $# -gt 0 ]; do
   case $1 in
     --threads) threads=$2; shift 2 ;;
@@ -17,6 +18,7 @@ while [ $# -gt 0 ]; do
     --device) device=$2; shift 2 ;;
     --dtype) dtype=$2; shift 2 ;;
     --new-tokens) new_tokens=$2; shift 2 ;;
+    --autocast) autocast=(--autocast "$2"); shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -34,10 +36,10 @@ for batch in $batches; do
       echo "batch $batch, run $run/$repeats: $engine" >&2
       if [ "$engine" = rlxf ]; then
         "$RLXF" bench rollout --model "$model" --prompts "$prompts" --batch "$batch" --new-tokens "$new_tokens" \
-          --repeats 1 --threads "$threads" --device "$device" --dtype "$dtype"
+          --repeats 1 --threads "$threads" --device "$device" --dtype "$dtype" "${autocast[@]}"
       else
         "$PY" bench/peers/hf_generate.py --model "$model" --prompts "$prompts" --batch "$batch" --new-tokens "$new_tokens" \
-          --repeats 1 --threads "$threads" --device "$device" --dtype "$dtype"
+          --repeats 1 --threads "$threads" --device "$device" --dtype "$dtype" "${autocast[@]}"
       fi | tee -a "$out"
     done
   done

@@ -3,6 +3,7 @@ prompt token ids, sampling at the same temperature with no top-k/top-p, exactly 
 per row (min_new_tokens = max_new_tokens). One JSON line per timed run."""
 
 import argparse
+import contextlib
 import json
 import resource
 import time
@@ -22,7 +23,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--dtype", default="f32", choices=["f32", "bf16"])
+    ap.add_argument("--autocast", choices=["bf16"], help="bf16 mixed precision: f32 weights, torch.autocast over generate")
     args = ap.parse_args()
+    if args.autocast and args.dtype != "f32":
+        ap.error("--autocast bf16 keeps f32 weights: use it with --dtype f32")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     dtype = {"f32": torch.float32, "bf16": torch.bfloat16}[args.dtype]
@@ -42,7 +46,9 @@ def main() -> None:
         eos_token_id=model.config.eos_token_id,
     )
     cuda = args.device.startswith("cuda")
-    with torch.inference_mode():
+    # One autocast region over all calls, as rlxf's sampler holds one over a generation.
+    precision = torch.autocast(args.device.split(":")[0], dtype=torch.bfloat16) if args.autocast else contextlib.nullcontext()
+    with torch.inference_mode(), precision:
         model.generate(input_ids=input_ids[:1], attention_mask=attention_mask[:1], generation_config=GenerationConfig(**{**config.to_dict(), "max_new_tokens": 8, "min_new_tokens": 0}))
         for run in range(args.repeats):
             if cuda:
@@ -61,6 +67,7 @@ def main() -> None:
                 # ru_maxrss is in KiB on Linux.
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "threads": args.threads, "torch": torch.__version__, "device": args.device, "dtype": args.dtype,
+                "autocast": args.autocast,
             }
             if cuda:
                 record["cuda_max_allocated_mb"] = torch.cuda.max_memory_allocated() / 2**20

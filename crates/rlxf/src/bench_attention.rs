@@ -37,10 +37,16 @@ pub struct AttentionArgs {
     /// Timed rounds per engine; the best is reported.
     #[arg(long, default_value_t = 9)]
     repeats: usize,
+    /// The query's and cache's dtype: f32, or bf16 (a bf16 model's or bf16 autocast's cache).
+    #[arg(long, default_value = "f32")]
+    dtype: String,
 }
 
-/// Largest |kernel - SDPA| accepted on random inputs (f32 sums in a different order).
-const MAX_DIFFERENCE: f64 = 1e-4;
+/// Largest |kernel - SDPA| accepted on random inputs: f32 sums in a different order; in bf16, the
+/// kernel's one rounding of its output (half a step of bf16 at outputs below 2, with margin), against
+/// SDPA in f32 on the same bf16 values.
+const MAX_DIFFERENCE_F32: f64 = 1e-4;
+const MAX_DIFFERENCE_BF16: f64 = 1e-2;
 
 struct LayerInputs {
     q: Tensor,
@@ -58,6 +64,11 @@ pub fn attention(args: AttentionArgs) -> Result<()> {
     if !decode_attention::available() {
         bail!("the decoding attention kernel cannot run here (needs x86-64 with AVX2 and FMA, and {} not set to sdpa)", decode_attention::ENGINE_ENV);
     }
+    let (kind, max_difference, element_bytes) = match args.dtype.as_str() {
+        "f32" => (Kind::Float, MAX_DIFFERENCE_F32, 4),
+        "bf16" => (Kind::BFloat16, MAX_DIFFERENCE_BF16, 2),
+        other => bail!("--dtype {other} is not one of f32, bf16"),
+    };
     let threads = runtime::set_threads(args.threads);
     let torch = runtime::check_torch_version()?;
     let _no_grad = tch::no_grad_guard();
@@ -68,9 +79,9 @@ pub fn attention(args: AttentionArgs) -> Result<()> {
     let f32_cpu = (Kind::Float, Device::Cpu);
     let layers: Vec<LayerInputs> = (0..args.layers)
         .map(|_| LayerInputs {
-            q: Tensor::randn([b, args.heads, 1, d], f32_cpu),
-            keys: Tensor::randn([b, args.kv_heads, capacity, d], f32_cpu).narrow(2, 0, s),
-            values: Tensor::randn([b, args.kv_heads, capacity, d], f32_cpu).narrow(2, 0, s),
+            q: Tensor::randn([b, args.heads, 1, d], f32_cpu).to_kind(kind),
+            keys: Tensor::randn([b, args.kv_heads, capacity, d], f32_cpu).to_kind(kind).narrow(2, 0, s),
+            values: Tensor::randn([b, args.kv_heads, capacity, d], f32_cpu).to_kind(kind).narrow(2, 0, s),
         })
         .collect();
     let padded_rows = Tensor::arange(b, (Kind::Int64, Device::Cpu)).remainder(2).eq(1).view([b, 1]);
@@ -84,19 +95,21 @@ pub fn attention(args: AttentionArgs) -> Result<()> {
     let Some(first) = kernel(&layers[0]) else {
         bail!("the decoding attention kernel does not take --head-dim {d} (it takes 64 and 128)");
     };
-    let reference = sdpa(&layers[0]).transpose(1, 2).reshape([b, 1, args.heads * d]);
-    let difference = f64::try_from((first - reference).abs().max())?;
+    let widened = |t: &Tensor| t.to_kind(Kind::Float);
+    let exact = LayerInputs { q: widened(&layers[0].q), keys: widened(&layers[0].keys), values: widened(&layers[0].values) };
+    let reference = sdpa(&exact).transpose(1, 2).reshape([b, 1, args.heads * d]);
+    let difference = f64::try_from((first.to_kind(Kind::Float) - reference).abs().max())?;
     // Timing a kernel that computes something else would be meaningless: this is also a check
     // (NaN fails it too).
-    if difference.is_nan() || difference > MAX_DIFFERENCE {
-        bail!("the decoding attention kernel differs from SDPA by {difference:e} (more than {MAX_DIFFERENCE:e}) on these inputs: a kernel bug, please report it");
+    if difference.is_nan() || difference > max_difference {
+        bail!("the decoding attention kernel differs from SDPA by {difference:e} (more than {max_difference:e}) on these inputs: a kernel bug, please report it");
     }
     let sdpa_s = best_seconds(args.repeats, || layers.iter().for_each(|l| drop(sdpa(l))));
     let kernel_s = best_seconds(args.repeats, || layers.iter().for_each(|l| drop(kernel(l))));
-    let cache_bytes = (2 * args.layers as i64 * b * args.kv_heads * s * d * 4) as f64;
+    let cache_bytes = (2 * args.layers as i64 * b * args.kv_heads * s * d * element_bytes) as f64;
     println!(
-        "torch {torch}, {threads} threads, f32, {b} rows, {s} positions, {} heads / {} kv heads of {d}, {} layers, best of {}; max |kernel - sdpa| {difference:.1e}",
-        args.heads, args.kv_heads, args.layers, args.repeats
+        "torch {torch}, {threads} threads, {}, {b} rows, {s} positions, {} heads / {} kv heads of {d}, {} layers, best of {}; max |kernel - sdpa| {difference:.1e}",
+        args.dtype, args.heads, args.kv_heads, args.layers, args.repeats
     );
     println!("| engine | one step | cache read |");
     println!("|---|---:|---:|");

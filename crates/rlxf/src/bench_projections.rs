@@ -1,7 +1,7 @@
 //! `rlxf bench projections`: the projections of one decoding step, timed in one process with
-//! libtorch's `linear` (MKL) and with each variant of rlxf's few-rows kernel this CPU runs
-//! (`rlxf_model::few_rows_linear`), on the same inputs. The ratio is libtorch's time over the
-//! default variant's. Each shape gets as many distinct weights as the model has layers, so the weights
+//! libtorch's `linear` (MKL in f32, oneDNN/MKL in bf16) and with each variant of rlxf's few-rows
+//! kernel this CPU runs (`rlxf_model::few_rows_linear`: the f32 variants, or the bf16 one), on the
+//! same inputs. The ratio is libtorch's time over the default variant's. Each shape gets as many distinct weights as the model has layers, so the weights
 //! stream from memory as they do in a decoding step instead of sitting in cache.
 
 use anyhow::{bail, Result};
@@ -22,6 +22,23 @@ pub struct ProjectionsArgs {
     /// Timed rounds per shape and engine; the best is reported.
     #[arg(long, default_value_t = 7)]
     repeats: usize,
+    /// f32, or bf16 (inputs and weights in bf16, as a bf16 model or bf16 autocast decodes).
+    #[arg(long, default_value = "f32")]
+    dtype: String,
+}
+
+/// One kernel variant to time: its column name and the product it computes.
+struct Variant {
+    name: String,
+    product: fn(&Tensor, &Tensor) -> Option<Tensor>,
+}
+
+fn f32_variant(isa: Isa) -> Variant {
+    let product: fn(&Tensor, &Tensor) -> Option<Tensor> = match isa {
+        Isa::Avx2 => |x, w| few_rows_linear::try_linear_on(Isa::Avx2, x, w, None),
+        Isa::Avx512 => |x, w| few_rows_linear::try_linear_on(Isa::Avx512, x, w, None),
+    };
+    Variant { name: format!("{isa:?}"), product }
 }
 
 /// One projection shape of SmolLM2-135M-Instruct's decoding step.
@@ -47,26 +64,42 @@ pub fn projections(args: ProjectionsArgs) -> Result<()> {
     if args.rows < 1 || args.rows > few_rows_linear::MAX_ROWS {
         bail!("--rows {} is outside 1..={}, the rows the few-rows kernel takes", args.rows, few_rows_linear::MAX_ROWS);
     }
-    let Some(default) = few_rows_linear::default_isa() else {
-        bail!("the few-rows kernel cannot run here (needs x86-64 with AVX2 and FMA, and {} not set to mkl)", few_rows_linear::ENGINE_ENV);
+    let (kind, variants, default_index) = match args.dtype.as_str() {
+        "f32" => {
+            let Some(default) = few_rows_linear::default_isa() else {
+                bail!("the f32 few-rows kernel cannot run here (needs x86-64 with AVX2 and FMA, and {} not set to mkl)", few_rows_linear::ENGINE_ENV);
+            };
+            let isas: Vec<Isa> = Isa::ALL.into_iter().filter(|isa| isa.supported()).collect();
+            let default_index = isas.iter().position(|&isa| isa == default).expect("the default variant is supported");
+            (Kind::Float, isas.into_iter().map(f32_variant).collect::<Vec<_>>(), default_index)
+        }
+        "bf16" => {
+            if !few_rows_linear::bf16_available() {
+                bail!("the bf16 few-rows kernel cannot run here (needs x86-64 with AVX-512 BF16, and {} not set to mkl)", few_rows_linear::ENGINE_ENV);
+            }
+            let product: fn(&Tensor, &Tensor) -> Option<Tensor> = |x, w| few_rows_linear::try_linear_bf16(x, w, None);
+            (Kind::BFloat16, vec![Variant { name: "Avx512Bf16".into(), product }], 0)
+        }
+        other => bail!("--dtype {other} is not one of f32, bf16"),
     };
-    let variants: Vec<Isa> = Isa::ALL.into_iter().filter(|isa| isa.supported()).collect();
     let threads = runtime::set_threads(args.threads);
     let torch = runtime::check_torch_version()?;
     let _no_grad = tch::no_grad_guard();
     tch::manual_seed(0);
-    println!("torch {torch}, {threads} threads, f32, {} rows, best of {}; default variant {default:?}", args.rows, args.repeats);
-    let variant_columns: String = variants.iter().map(|isa| format!(" rlxf {isa:?} |")).collect();
+    println!(
+        "torch {torch}, {threads} threads, {}, {} rows, best of {}; default variant {}",
+        args.dtype, args.rows, args.repeats, variants[default_index].name
+    );
+    let variant_columns: String = variants.iter().map(|v| format!(" rlxf {} |", v.name)).collect();
     println!("| projection | [in, out] | libtorch linear |{variant_columns} ratio | libtorch GFLOP/s | rlxf GFLOP/s |");
     println!("|---|---|---:|{}---:|---:|---:|", "---:|".repeat(variants.len()));
     let mut total_torch = 0.0;
     let mut total_variants = vec![0.0; variants.len()];
     let mut total_flops = 0.0;
-    let default_index = variants.iter().position(|&isa| isa == default).expect("the default variant is supported");
     for &Shape { name, inputs, outputs, weights: copies, per_weight } in &SHAPES {
-        let x = Tensor::randn([args.rows, inputs], (Kind::Float, Device::Cpu));
+        let x = Tensor::randn([args.rows, inputs], (Kind::Float, Device::Cpu)).to_kind(kind);
         let weights: Vec<Tensor> =
-            (0..copies).map(|_| Tensor::randn([outputs, inputs], (Kind::Float, Device::Cpu))).collect();
+            (0..copies).map(|_| Tensor::randn([outputs, inputs], (Kind::Float, Device::Cpu)).to_kind(kind)).collect();
         let per_product = |seconds: f64| seconds / copies as f64;
         let torch_s = per_product(best_seconds(args.repeats, || {
             for w in &weights {
@@ -75,10 +108,10 @@ pub fn projections(args: ProjectionsArgs) -> Result<()> {
         }));
         let variant_s: Vec<f64> = variants
             .iter()
-            .map(|&isa| {
+            .map(|variant| {
                 per_product(best_seconds(args.repeats, || {
                     for w in &weights {
-                        let _ = few_rows_linear::try_linear_on(isa, &x, w, None).expect("a supported variant");
+                        let _ = (variant.product)(&x, w).expect("a supported variant");
                     }
                 }))
             })
