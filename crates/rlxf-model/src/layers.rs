@@ -37,6 +37,11 @@ impl Linear {
     pub fn forward_vocabulary(&self, x: &Tensor) -> Tensor {
         project(x, &self.weight, self.bias.as_ref())
     }
+
+    /// The parameters the product reads (what autocast casts to bf16).
+    pub fn product_parameters(&self) -> impl Iterator<Item = &Tensor> {
+        std::iter::once(&self.weight).chain(self.bias.as_ref())
+    }
 }
 
 /// `x · weightᵀ + bias` for the vocabulary projection (`weight` `[vocab, hidden]`). Without gradients,
@@ -123,6 +128,10 @@ impl SwiGluMlp {
         }
     }
 
+    fn projections(&self) -> [&Linear; 3] {
+        [&self.gate_proj, &self.up_proj, &self.down_proj]
+    }
+
     pub fn forward(&self, x: &Tensor) -> Tensor {
         let (gate, up) = (self.gate_proj.forward(x), self.up_proj.forward(x));
         let hidden = decode_elementwise::try_silu_mul(&gate, &up).unwrap_or_else(|| gate.silu() * up);
@@ -152,6 +161,10 @@ impl Attention {
             kv_heads: kvh as i64,
             head_dim: d as i64,
         }
+    }
+
+    fn projections(&self) -> [&Linear; 4] {
+        [&self.q_proj, &self.k_proj, &self.v_proj, &self.o_proj]
     }
 
     /// `x`: `[B, T, hidden]`; `mask`: boolean `[B, 1, T, S]` (true = may attend) where S counts the
@@ -202,6 +215,12 @@ pub struct DecoderLayer {
 }
 
 impl DecoderLayer {
+    /// Every projection's parameters (the products autocast runs in bf16); the norms' are not.
+    pub fn product_parameters(&self) -> impl Iterator<Item = &Tensor> {
+        let attention = self.self_attn.projections().into_iter();
+        attention.chain(self.mlp.projections()).flat_map(Linear::product_parameters)
+    }
+
     pub fn new(vs: nn::Path, cfg: &ModelConfig) -> Self {
         Self {
             input_layernorm: RmsNorm::new(&vs / "input_layernorm", cfg.hidden_size, cfg.rms_norm_eps),

@@ -45,7 +45,7 @@ impl<'a> Sampler<'a> {
         params.validate().map_err(ModelError::Invalid)?;
         let mut out = Vec::with_capacity(requests.len());
         // One autocast region over all steps: each weight is cast to bf16 once, not once per step.
-        let _region = self.model.net.precision_region();
+        let _region = self.model.net.generation_region();
         for chunk in requests.chunks(self.max_batch.max(1)) {
             out.extend(tch::no_grad(|| self.generate_batch(chunk, params))?);
         }
