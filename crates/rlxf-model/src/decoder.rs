@@ -65,7 +65,6 @@ impl DecoderLm {
         self.bf16_autocast.then(|| Bf16Autocast::enter(self.embed_tokens.device()))
     }
 
-    /// The dtype activations and cached keys/values come out in.
     /// [`Self::precision_region`] for a whole generation. On the CPU every product's weights are cast
     /// to bf16 here, at once, before the prefill: cast on first use instead, these copies, which live
     /// until the region closes, landed on the heap between the prefill's temporaries and kept their
@@ -85,6 +84,7 @@ impl DecoderLm {
         Some(region)
     }
 
+    /// The dtype activations and cached keys/values come out in.
     pub fn compute_kind(&self) -> Kind {
         if self.bf16_autocast {
             Kind::BFloat16
