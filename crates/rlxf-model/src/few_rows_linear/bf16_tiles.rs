@@ -43,9 +43,10 @@ mod body {
         let whole = k / 16 * 16;
         let mut i = 0;
         while i < whole {
+            // `__m256bh` has no zero constant: row 0's values fill the array, the other rows follow.
             let mut xs = [load(x.add(i)); R];
-            for (r, xr) in xs.iter_mut().enumerate().skip(1) {
-                *xr = load(x.add(r * k + i));
+            for r in 1..R {
+                xs[r] = load(x.add(r * k + i));
             }
             for c in 0..C {
                 let wc = load(w.add(c * k + i));

@@ -115,28 +115,12 @@ pub fn try_linear_on(isa: Isa, x: &Tensor, weight: &Tensor, bias: Option<&Tensor
     if bias.is_some_and(|b| b.kind() != Kind::Float) {
         return None;
     }
-    let x = x.reshape([shape.rows, shape.inputs]).contiguous();
-    let weight = weight.contiguous();
-    let bias = bias.map(Tensor::contiguous);
-    let y = Tensor::empty([shape.rows, shape.outputs], (Kind::Float, Device::Cpu));
-    let problem = Problem {
-        tile: match isa {
-            Isa::Avx2 => f32_tiles::avx2::any_shape,
-            Isa::Avx512 => f32_tiles::avx512::any_shape,
-        },
-        tile_rows: isa.tile_rows(),
-        x: x.data_ptr() as *const f32,
-        weight: weight.data_ptr() as *const f32,
-        bias: bias.as_ref().map_or(std::ptr::null(), |b| b.data_ptr() as *const f32),
-        y: y.data_ptr() as *mut f32,
-        rows: shape.rows as usize,
-        outputs: shape.outputs as usize,
-        inputs: shape.inputs as usize,
+    let tile = match isa {
+        Isa::Avx2 => f32_tiles::avx2::any_shape,
+        Isa::Avx512 => f32_tiles::avx512::any_shape,
     };
-    // SAFETY: the pointers come from contiguous f32 tensors of the sizes recorded in `problem`, kept
-    // alive until the call returns; `isa.supported()` checked the CPU features.
-    unsafe { run(&problem) };
-    Some(y.view(shape.output_dims.as_slice()))
+    // SAFETY: f32 operands for f32 tiles; `isa.supported()` checked the CPU features.
+    Some(unsafe { compute(&shape, x, weight, bias, Kind::Float, tile, isa.tile_rows()) })
 }
 
 /// The bf16 product: bf16 `x` and `weight`, a bf16 or f32 bias; the result is bf16, each output the
@@ -149,27 +133,8 @@ pub fn try_linear_bf16(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Op
     if bias.is_some_and(|b| !matches!(b.kind(), Kind::Float | Kind::BFloat16)) {
         return None;
     }
-    let x = x.reshape([shape.rows, shape.inputs]).contiguous();
-    let weight = weight.contiguous();
-    // The bias joins the f32 sums; a bf16 one converts exactly.
-    let bias = bias.map(|b| b.to_kind(Kind::Float).contiguous());
-    let y = Tensor::empty([shape.rows, shape.outputs], (Kind::BFloat16, Device::Cpu));
-    let problem = Problem {
-        tile: bf16_tiles::any_shape,
-        tile_rows: bf16_tiles::TILE_ROWS,
-        x: x.data_ptr() as *const u16,
-        weight: weight.data_ptr() as *const u16,
-        bias: bias.as_ref().map_or(std::ptr::null(), |b| b.data_ptr() as *const f32),
-        y: y.data_ptr() as *mut u16,
-        rows: shape.rows as usize,
-        outputs: shape.outputs as usize,
-        inputs: shape.inputs as usize,
-    };
-    // SAFETY: the pointers come from contiguous tensors (bf16 as its 16-bit patterns, the bias f32)
-    // of the sizes recorded in `problem`, kept alive until the call returns; `bf16_available()`
-    // checked the CPU features.
-    unsafe { run(&problem) };
-    Some(y.view(shape.output_dims.as_slice()))
+    // SAFETY: bf16 operands for the bf16 tiles; `bf16_available()` checked the CPU features.
+    Some(unsafe { compute(&shape, x, weight, bias, Kind::BFloat16, bf16_tiles::any_shape, bf16_tiles::TILE_ROWS) })
 }
 
 /// The product as autocast's `linear` computes it, from autocast's own bf16 operands: the weight's
@@ -181,13 +146,44 @@ fn try_linear_autocast(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Op
         return None;
     }
     // Checked before casting: a product that stays with libtorch should not pay for a cast.
-    ProductShape::of(x, weight, bias)?;
+    let shape = ProductShape::of(x, weight, bias)?;
     let weight = autocast::cpu_bf16_operand(weight)?;
     let bias = match bias {
         Some(b) => Some(autocast::cpu_bf16_operand(b)?),
         None => None,
     };
-    try_linear_bf16(&x.to_kind(Kind::BFloat16), &weight, bias.as_ref())
+    let x = x.to_kind(Kind::BFloat16);
+    // SAFETY: bf16 operands (autocast's casts) for the bf16 tiles; `bf16_available()` checked the
+    // CPU features.
+    Some(unsafe { compute(&shape, &x, &weight, bias.as_ref(), Kind::BFloat16, bf16_tiles::any_shape, bf16_tiles::TILE_ROWS) })
+}
+
+/// Runs `tile` over the product of `shape` and returns it in `x`'s leading dimensions. The bias joins
+/// the f32 sums (a bf16 one converts exactly).
+///
+/// # Safety
+/// `x` and `weight` must hold elements of type `E` and the output kind `out` elements of type `O`,
+/// as `tile` reads and writes them, and the CPU must run `tile`'s instructions.
+unsafe fn compute<E, O>(shape: &ProductShape, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, out: Kind, tile: TileFn<E, O>, tile_rows: usize) -> Tensor {
+    let x = x.reshape([shape.rows, shape.inputs]).contiguous();
+    let weight = weight.contiguous();
+    let bias = bias.map(|b| b.to_kind(Kind::Float).contiguous());
+    let y = Tensor::empty([shape.rows, shape.outputs], (out, Device::Cpu));
+    let problem = Problem {
+        tile,
+        tile_rows,
+        x: x.data_ptr() as *const E,
+        weight: weight.data_ptr() as *const E,
+        bias: bias.as_ref().map_or(std::ptr::null(), |b| b.data_ptr() as *const f32),
+        y: y.data_ptr() as *mut O,
+        rows: shape.rows as usize,
+        outputs: shape.outputs as usize,
+        inputs: shape.inputs as usize,
+    };
+    // SAFETY: the pointers come from contiguous tensors of the sizes recorded in `problem`, kept alive
+    // until the call returns; the caller vouches for the element types and the CPU features.
+    unsafe { run(&problem) };
+    y.view(shape.output_dims.as_slice())
 }
 
 /// The sizes of a product this kernel takes, or `None` when it must stay with libtorch.
