@@ -13,6 +13,7 @@ pub const ALL_KEYS: &[&str] = &[
     "kl",
     "entropy",
     "clip_fraction",
+    "sampler_logprob_gap_mean",
     "grad_norm",
     "lr",
     "completion_tokens_mean",

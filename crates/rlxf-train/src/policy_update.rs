@@ -94,6 +94,25 @@ pub struct UpdateStats {
     /// PPO: the value loss (already included in `loss`, weighted) and the critic's gradient norm.
     pub value_loss: Option<f64>,
     pub critic_grad_norm: Option<f64>,
+    /// How far the sampler's log-probs of the sampled tokens are from the trainer's, over the loss's
+    /// tokens. On the first pass over a rollout both come from the same weights, so this measures the
+    /// numerical disagreement of the two computations (bf16 rounding, different kernels).
+    pub sampler_gap: SamplerGap,
+}
+
+/// See [`UpdateStats::sampler_gap`]: |sampler log-prob - trainer log-prob| summed, its largest value,
+/// and the tokens counted.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SamplerGap {
+    pub abs_sum: f64,
+    pub max: f64,
+    pub tokens: f64,
+}
+
+impl SamplerGap {
+    pub fn mean(&self) -> f64 {
+        self.abs_sum / self.tokens.max(1.0)
+    }
 }
 
 /// Adds the gradient of the batch loss to the policy's (and the critic's) parameters; the caller
@@ -133,11 +152,12 @@ pub fn accumulate_policy_gradients(
             tch::no_grad(|| completion_logprobs(r, &batch, s.temperature, Entropy::Skip).logp)
         });
         let current = completion_logprobs(policy, &batch, s.temperature, entropy_mode);
+        let sampler_logp = batch.pad_values(
+            &chunk.iter().map(|x| x.old_logprobs).collect::<Vec<_>>(),
+            device,
+        );
         let old_logp = if s.old_from_sampler {
-            batch.pad_values(
-                &chunk.iter().map(|x| x.old_logprobs).collect::<Vec<_>>(),
-                device,
-            )
+            sampler_logp.shallow_clone()
         } else {
             current.logp.detach()
         };
@@ -149,6 +169,12 @@ pub fn accumulate_policy_gradients(
         } else {
             batch.completion_mask.shallow_clone()
         };
+        tch::no_grad(|| {
+            let gap = (current.logp.to_kind(Kind::Float) - &sampler_logp).abs() * &mask;
+            stats.sampler_gap.abs_sum += gap.sum(Kind::Double).double_value(&[]);
+            stats.sampler_gap.max = stats.sampler_gap.max.max(gap.max().double_value(&[]));
+            stats.sampler_gap.tokens += mask.sum(Kind::Double).double_value(&[]);
+        });
         let inputs = SurrogateInputs {
             logp: &current.logp,
             old_logp: &old_logp,

@@ -18,6 +18,10 @@ pub struct StepMetrics {
     pub clip_fraction: f64,
     pub grad_norm: f64,
     pub lr: f64,
+    /// Mean and largest |sampler log-prob - trainer log-prob| of the sampled tokens on the first pass
+    /// over the rollout (same weights): how far generation's numbers are from training's.
+    pub sampler_logprob_gap_mean: f64,
+    pub sampler_logprob_gap_max: f64,
     /// Sampling rounds this step (above 1 only with dynamic sampling).
     pub sampling_rounds: usize,
     /// Groups trained on (fewer than prompts_per_step when dynamic sampling ran out of rounds).

@@ -16,7 +16,7 @@ use crate::evaluation::{evaluate, EvalResult};
 use crate::lr_schedule::learning_rate;
 use crate::optimizer::{AdamW, AdamWSettings};
 use crate::policy_update::{
-    accumulate_policy_gradients, clip_grad_norm, flatten, TrainSample, UpdateSettings, UpdateStats,
+    accumulate_policy_gradients, clip_grad_norm, flatten, SamplerGap, TrainSample, UpdateSettings, UpdateStats,
 };
 use crate::rollout::{prepare, sample_and_score, ScoredGroup};
 use crate::rollout_estimates::{rollout_estimates, EstimateSettings};
@@ -458,9 +458,13 @@ impl Trainer {
         let lr = self.learning_rate(step);
         self.optimizer.set_lr(lr);
         let mut last = UpdateStats::default();
+        let mut sampler_gap = SamplerGap::default();
         if !samples.is_empty() {
-            for _ in 0..a.num_iterations {
+            for iteration in 0..a.num_iterations {
                 last = self.update(&samples)?;
+                if iteration == 0 {
+                    sampler_gap = last.sampler_gap;
+                }
             }
         }
         let n = collected.sampled().max(1) as f64;
@@ -490,6 +494,8 @@ impl Trainer {
             },
             grad_norm: last.grad_norm,
             lr,
+            sampler_logprob_gap_mean: sampler_gap.mean(),
+            sampler_logprob_gap_max: sampler_gap.max,
             sampling_rounds: collected.rounds,
             trained_groups: groups.len(),
             value_loss: last.value_loss,

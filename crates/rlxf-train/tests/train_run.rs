@@ -75,6 +75,13 @@ fn run_writes_folder_and_is_deterministic() {
     for line in &m {
         assert!(line["grad_norm"].as_f64().unwrap().is_finite());
         assert!(line["entropy"].as_f64().unwrap() > 0.0);
+        // In f32 the sampler's log-probs (decoding kernels, KV cache) and the trainer's (one full
+        // forward) are the same numbers up to float rounding.
+        let (gap_mean, gap_max) = (
+            line["sampler_logprob_gap_mean"].as_f64().unwrap(),
+            line["sampler_logprob_gap_max"].as_f64().unwrap(),
+        );
+        assert!(gap_mean < 1e-4 && gap_max < 1e-3, "sampler/trainer gap {gap_mean} (max {gap_max})");
     }
     assert_eq!(summary.before.problems, 4);
     // TensorBoard scalars are written as the steps go, not only at the end.

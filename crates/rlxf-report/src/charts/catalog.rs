@@ -73,6 +73,13 @@ pub const TRAINING_CHARTS: &[ChartSpec] = &[
         true,
     ),
     spec(
+        "sampler_logprob_gap_mean",
+        "sampler_gap",
+        "Sampler vs trainer log-prob gap (same weights)",
+        "mean |difference| (nats per token)",
+        false,
+    ),
+    spec(
         "grad_norm",
         "grad_norm",
         "Gradient norm (before clipping)",

@@ -34,6 +34,7 @@ fn finished_run_gets_every_chart_as_a_decodable_png() {
             "entropy.png",
             "response_length.png",
             "clip_fraction.png",
+            "sampler_gap.png",
             "grad_norm.png",
             "tokens_per_second.png",
             "heldout_accuracy.png"

@@ -14,7 +14,7 @@ fn report_inlines_every_chart_and_escapes_the_config() {
     let charts = std::fs::read_dir(dir.path().join("charts"))
         .unwrap()
         .count();
-    assert_eq!(charts, 9);
+    assert_eq!(charts, 10);
     for entry in std::fs::read_dir(dir.path().join("charts")).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         let uri = format!(
