@@ -66,6 +66,18 @@ pub fn cpu_bf16_operand(tensor: &Tensor) -> Option<Tensor> {
     (!handle.is_null()).then(|| unsafe { Tensor::from_ptr(handle) })
 }
 
+/// Whether every value of these f32 tensors is a bf16 value (a bf16 checkpoint loaded as f32). Under
+/// bf16 autocast such weights lag: round-to-nearest gives back the same bf16 copy until a weight's
+/// updates add up to half a bf16 step (2^-9 of the weight), so the forward sees small learning rates'
+/// updates only after many steps (docs/benchmarks/peers-cpu.md, "Why autocast learns less").
+pub fn on_bf16_grid<'a>(tensors: impl IntoIterator<Item = &'a Tensor>) -> bool {
+    tch::no_grad(|| {
+        tensors.into_iter().all(|t| {
+            t.kind() == tch::Kind::Float && t.to_kind(tch::Kind::BFloat16).to_kind(tch::Kind::Float).equal(t)
+        })
+    })
+}
+
 fn device_code(device: Device) -> i32 {
     match device {
         Device::Cuda(_) => 1,
@@ -116,6 +128,18 @@ mod tests {
         assert_ne!(cpu_bf16_operand(&w).unwrap().data_ptr(), once.data_ptr(), "closing the region clears the cache");
         let activation = Tensor::from_slice(&[1.0f32, 2.0]);
         assert_ne!(cpu_bf16_operand(&activation).unwrap().data_ptr(), cpu_bf16_operand(&activation).unwrap().data_ptr());
+    }
+
+    #[test]
+    fn bf16_grid_means_every_value_is_a_bf16_value() {
+        let on_grid = Tensor::from_slice(&[0.5f32, -1.0, 0.046875, 3.0e-5f32]).to_kind(Kind::BFloat16).to_kind(Kind::Float);
+        assert!(on_bf16_grid([&on_grid, &on_grid]));
+        // An Adam step of 1e-5 on 0.046875 (whose bf16 step is 2^-12): the f32 value leaves the grid,
+        // its bf16 copy does not move.
+        let updated = &on_grid + Tensor::from_slice(&[0.0f32, 0.0, 1e-5, 0.0]);
+        assert!(!on_bf16_grid([&on_grid, &updated]));
+        assert!(updated.to_kind(Kind::BFloat16).equal(&on_grid.to_kind(Kind::BFloat16)));
+        assert!(!on_bf16_grid([&on_grid.to_kind(Kind::BFloat16)]), "only f32 tensors qualify");
     }
 
     #[test]

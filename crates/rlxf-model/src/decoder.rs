@@ -84,6 +84,15 @@ impl DecoderLm {
         Some(region)
     }
 
+    /// Whether every product weight is an f32 copy of bf16 values ([`crate::autocast::on_bf16_grid`]).
+    pub fn product_weights_on_bf16_grid(&self) -> bool {
+        let head = match &self.lm_head {
+            Some(head) => head.product_parameters().collect::<Vec<_>>(),
+            None => vec![&self.embed_tokens],
+        };
+        crate::autocast::on_bf16_grid(self.layers.iter().flat_map(DecoderLayer::product_parameters).chain(head))
+    }
+
     /// The dtype activations and cached keys/values come out in.
     pub fn compute_kind(&self) -> Kind {
         if self.bf16_autocast {

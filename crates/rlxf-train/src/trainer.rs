@@ -133,6 +133,11 @@ impl Trainer {
         }
         let mut policy = LanguageModel::load(&config.model.path, device, dtype.kind())?;
         policy.set_bf16_autocast(bf16_autocast)?;
+        if bf16_autocast && resume.is_none() && policy.net.product_weights_on_bf16_grid() {
+            eprintln!(
+                "note: the policy's weights are bf16 values (a bf16 checkpoint); under bf16 autocast the forward sees an update only once it passes half a bf16 step, which at small learning rates takes many steps (docs/benchmarks/peers-cpu.md, \"Why autocast learns less\"; f32 has no such lag)"
+            );
+        }
         let tokenizer = ChatTokenizer::from_dir(&config.model.path, &policy.config.eos_token_ids)?;
         // The reference model exists only when the KL term is on (beta > 0) or KL is reported.
         let reference = if config.algorithm.beta > 0.0 || config.algorithm.measure_kl {
