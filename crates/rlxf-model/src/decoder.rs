@@ -72,11 +72,7 @@ impl DecoderLm {
     pub fn generation_region(&self) -> Option<Bf16Autocast> {
         let region = self.precision_region()?;
         if self.embed_tokens.device() == tch::Device::Cpu {
-            let head = match &self.lm_head {
-                Some(head) => head.product_parameters().collect::<Vec<_>>(),
-                None => vec![&self.embed_tokens],
-            };
-            for parameter in self.layers.iter().flat_map(DecoderLayer::product_parameters).chain(head) {
+            for parameter in self.product_parameters() {
                 // The cast joins the region's cache; a failure here only means the first use casts.
                 let _ = crate::autocast::cpu_bf16_operand(parameter);
             }
@@ -86,11 +82,17 @@ impl DecoderLm {
 
     /// Whether every product weight is an f32 copy of bf16 values ([`crate::autocast::on_bf16_grid`]).
     pub fn product_weights_on_bf16_grid(&self) -> bool {
-        let head = match &self.lm_head {
-            Some(head) => head.product_parameters().collect::<Vec<_>>(),
+        crate::autocast::on_bf16_grid(self.product_parameters())
+    }
+
+    /// The parameters of every product (the layers' projections and the vocabulary head, the tied
+    /// embedding when there is no separate head): what autocast casts to bf16.
+    fn product_parameters(&self) -> impl Iterator<Item = &Tensor> {
+        let head: Vec<&Tensor> = match &self.lm_head {
+            Some(head) => head.product_parameters().collect(),
             None => vec![&self.embed_tokens],
         };
-        crate::autocast::on_bf16_grid(self.layers.iter().flat_map(DecoderLayer::product_parameters).chain(head))
+        self.layers.iter().flat_map(DecoderLayer::product_parameters).chain(head)
     }
 
     /// The dtype activations and cached keys/values come out in.
