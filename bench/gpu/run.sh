@@ -20,6 +20,7 @@
 #   bench/gpu/run.sh recipe MODEL [--set KEY=VALUE ...]
 #       the built-in GRPO recipe on the GPU with MODEL's real weights (all pieces received), in bf16
 #       mixed precision: held-out accuracy before and after, and time; further arguments go to `rlxf train`
+#       (LABEL=NAME adds NAME to the result files' names, to keep variants apart)
 #
 # DEVICE (default cuda) and GPU_WORK (default /tmp/rlxf-gpu) may be set, e.g. to try this on a CPU.
 set -euo pipefail
@@ -93,6 +94,13 @@ case $command in
     f32_dir=$(random_model "$model" f32)
     "$RLXF" bench rollout --model "$f32_dir" --prompts "$prompts" --batch 4 --new-tokens 16 --repeats 1 \
       --device "$device" --dtype f32 --autocast bf16 | tee -a "$results/gpu-smoke-$model-$dtype.jsonl"
+    # One training step under autocast with stochastically rounded weights: on a GPU their rounding
+    # noise comes from the device's generator, a path the CPU machine cannot run.
+    "$RLXF" train --set model.path="$f32_dir" --set model.device="$device" --set model.dtype=f32 \
+      --set model.autocast=bf16 --set model.autocast_rounding=stochastic --set algorithm.steps=1 \
+      --set algorithm.prompts_per_step=2 --set algorithm.group_size=2 --set optimizer.micro_batch_size=4 \
+      --set sampling.max_new_tokens=16 --set eval.held_out=0 --set run_dir="$work/runs/smoke-stochastic" \
+      2>&1 | tail -3 >&2
     if [ "$device" != cpu ] && ! grep -q cuda_max_allocated_mb "$results/gpu-smoke-$model-$dtype.jsonl"; then
       echo "smoke: no allocator memory figures in rlxf's records (device_memory shim)" >&2
       exit 1
@@ -123,15 +131,16 @@ case $command in
     dir=$work/models/$model
     # The same import as scripts/fetch-models.sh makes on the CPU machine.
     [ -f "$dir/model.safetensors" ] || .gpu/rlxf import-gguf "$gguf" "$dir" >&2
-    run_dir=$work/runs/recipe-$model
+    label=$model${LABEL:+-$LABEL}
+    run_dir=$work/runs/recipe-$label
     rm -rf "$run_dir"
     start=$(date +%s)
     .gpu/rlxf train --set model.path="$dir" --set model.device="$device" --set model.dtype=f32 --set model.autocast=bf16 \
       --set run_dir="$run_dir" \
-      "$@" 2>&1 | tee "$results/gpu-recipe-$model.log"
-    echo "wall seconds: $(( $(date +%s) - start ))" | tee -a "$results/gpu-recipe-$model.log"
-    cp "$run_dir/summary.json" "$results/gpu-recipe-$model-summary.json"
-    cp "$run_dir/metrics.jsonl" "$results/gpu-recipe-$model-metrics.jsonl"
+      "$@" 2>&1 | tee "$results/gpu-recipe-$label.log"
+    echo "wall seconds: $(( $(date +%s) - start ))" | tee -a "$results/gpu-recipe-$label.log"
+    cp "$run_dir/summary.json" "$results/gpu-recipe-$label-summary.json"
+    cp "$run_dir/metrics.jsonl" "$results/gpu-recipe-$label-metrics.jsonl"
     ;;
   *) echo "unknown command $command (smoke, rollout, grpo-step, receive, recipe)" >&2; exit 2 ;;
 esac

@@ -87,7 +87,7 @@ impl DecoderLm {
 
     /// The parameters of every product (the layers' projections and the vocabulary head, the tied
     /// embedding when there is no separate head): what autocast casts to bf16.
-    fn product_parameters(&self) -> impl Iterator<Item = &Tensor> {
+    pub fn product_parameters(&self) -> impl Iterator<Item = &Tensor> {
         let head: Vec<&Tensor> = match &self.lm_head {
             Some(head) => head.product_parameters().collect(),
             None => vec![&self.embed_tokens],

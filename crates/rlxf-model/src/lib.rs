@@ -25,6 +25,7 @@ pub mod sampler;
 pub mod scalar_head;
 mod simd;
 pub mod softmax_weights;
+pub mod stochastic_rounding;
 pub mod testing;
 pub mod token_choice;
 pub mod tokenizer;

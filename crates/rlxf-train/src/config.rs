@@ -52,6 +52,12 @@ pub struct ModelSection {
     /// autocast, as TRL's `bf16 = true`; left out, the model computes in `dtype`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autocast: Option<String>,
+    /// How the forward's bf16 weights follow the f32 ones under `autocast = "bf16"`: `"nearest"`
+    /// (autocast's own cast, as the peers do; a weight's copy moves only once its updates pass half a
+    /// bf16 step) or `"stochastic"` (after each update the weights are the f32 masters rounded
+    /// stochastically onto the bf16 grid: right on average, one more f32 copy of the weights).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autocast_rounding: Option<String>,
     /// libtorch intra-op threads; 0 = all available cores.
     #[serde(default)]
     pub threads: usize,
@@ -427,7 +433,23 @@ impl ModelSection {
         };
         let dtype = parse("model.dtype", &self.dtype)?;
         parse("model.save_dtype", &self.save_dtype)?;
-        self.bf16_autocast(dtype).map(|_| ())
+        self.stochastic_autocast_rounding(dtype).map(|_| ())
+    }
+
+    /// Whether the policy's forward weights are rounded stochastically onto the bf16 grid
+    /// ([`crate::optimizer::AdamW::round_forward_copies_to_bf16`]).
+    pub fn stochastic_autocast_rounding(&self, dtype: rlxf_model::DType) -> Result<bool, ConfigError> {
+        let autocast = self.bf16_autocast(dtype)?;
+        match self.autocast_rounding.as_deref() {
+            None | Some("nearest") => Ok(false),
+            Some("stochastic") if autocast => Ok(true),
+            Some("stochastic") => Err(ConfigError::Invalid(
+                "model.autocast_rounding = \"stochastic\" rounds the weights bf16 autocast uses: set model.autocast = \"bf16\" with it".into(),
+            )),
+            Some(other) => Err(ConfigError::Invalid(format!(
+                "model.autocast_rounding: unknown `{other}` (use nearest or stochastic)"
+            ))),
+        }
     }
 
     /// Whether the model computes under bf16 autocast ([`rlxf_model::autocast`]).

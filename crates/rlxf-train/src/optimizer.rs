@@ -2,12 +2,19 @@
 //! (tch's optimizer wraps libtorch's and exposes no state). The update is libtorch's fused AdamW
 //! kernel (`torch.optim.AdamW(fused=True)`): decoupled weight decay, then bias-corrected moments;
 //! a test checks it against PyTorch's single-tensor path step by step.
+//!
+//! Under bf16 autocast the forward can instead see stochastically rounded weights
+//! ([`AdamW::round_forward_copies_to_bf16`]): the optimizer then keeps the f32 masters of those
+//! parameters and, after each update, writes the parameters as the masters rounded stochastically
+//! onto the bf16 grid, so autocast's casts are exact and the forward follows every small update on
+//! average instead of lagging until an update passes half a bf16 step.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use rlxf_model::fused_adamw::{self, AdamWSlot, AdamWUpdate};
+use rlxf_model::stochastic_rounding::{round_to_bf16_grid, rounding_seed};
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::error::TrainError;
@@ -24,6 +31,15 @@ struct ParamState {
     param: Tensor,
     exp_avg: Tensor,
     exp_avg_sq: Tensor,
+    /// The f32 weights AdamW updates when `param` holds their stochastic bf16 rounding.
+    master: Option<Tensor>,
+}
+
+impl ParamState {
+    /// What the update applies to: the master when there is one.
+    fn updated(&self) -> &Tensor {
+        self.master.as_ref().unwrap_or(&self.param)
+    }
 }
 
 /// AdamW over the trainable variables of one or more var stores. Parameters are keyed by name so the
@@ -33,6 +49,8 @@ pub struct AdamW {
     params: BTreeMap<String, ParamState>,
     lr: f64,
     steps_taken: u64,
+    /// The run seed that, with the step and the parameter, seeds each stochastic rounding.
+    rounding_seed: u64,
 }
 
 /// The parts of the state that are not tensors, saved next to `optimizer.safetensors`.
@@ -54,6 +72,7 @@ impl AdamW {
                     exp_avg: param.zeros_like(),
                     exp_avg_sq: param.zeros_like(),
                     param,
+                    master: None,
                 };
                 (name, state)
             })
@@ -63,7 +82,37 @@ impl AdamW {
             params,
             lr,
             steps_taken: 0,
+            rounding_seed: 0,
         }
+    }
+
+    /// From now on `params` (f32 parameters of this optimizer, matched by storage) hold their f32
+    /// masters rounded stochastically onto the bf16 grid, drawn afresh after every update from
+    /// `run_seed`, the step count and the parameter: a resumed run draws the same. Costs one f32
+    /// copy of those parameters. Call before the first step (and before [`AdamW::load`]).
+    pub fn round_forward_copies_to_bf16<'a>(
+        &mut self,
+        params: impl IntoIterator<Item = &'a Tensor>,
+        run_seed: u64,
+    ) -> Result<(), TrainError> {
+        self.rounding_seed = run_seed;
+        let pointers: Vec<usize> = params.into_iter().map(|t| t.data_ptr() as usize).collect();
+        for (index, s) in self.params.values_mut().enumerate() {
+            if !pointers.contains(&(s.param.data_ptr() as usize)) {
+                continue;
+            }
+            if s.param.kind() != Kind::Float {
+                return Err(TrainError::Other(format!(
+                    "stochastic bf16 rounding keeps f32 masters, but a parameter is {:?} (set model.dtype = \"f32\")",
+                    s.param.kind()
+                )));
+            }
+            let master = tch::no_grad(|| s.param.detach().copy());
+            let seed = rounding_seed(run_seed, self.steps_taken, index as u64);
+            round_to_bf16_grid(&master, &s.param, seed).map_err(TrainError::Other)?;
+            s.master = Some(master);
+        }
+        Ok(())
     }
 
     pub fn set_lr(&mut self, lr: f64) {
@@ -100,7 +149,7 @@ impl AdamW {
             .collect();
         let mut groups: Vec<((Kind, Device), Vec<AdamWSlot<'_>>)> = Vec::new();
         for (s, grad) in &grads {
-            let slot = AdamWSlot { param: &s.param, grad, exp_avg: &s.exp_avg, exp_avg_sq: &s.exp_avg_sq };
+            let slot = AdamWSlot { param: s.updated(), grad, exp_avg: &s.exp_avg, exp_avg_sq: &s.exp_avg_sq };
             let key = (s.param.kind(), s.param.device());
             match groups.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, slots)) => slots.push(slot),
@@ -108,15 +157,26 @@ impl AdamW {
             }
         }
         // The shim turns gradient recording off around the in-place update itself.
-        groups.iter().try_for_each(|(_, slots)| fused_adamw::step(slots, update).map_err(TrainError::Other))
+        groups.iter().try_for_each(|(_, slots)| fused_adamw::step(slots, update).map_err(TrainError::Other))?;
+        for (index, s) in self.params.values().enumerate() {
+            if let Some(master) = &s.master {
+                let seed = rounding_seed(self.rounding_seed, self.steps_taken, index as u64);
+                round_to_bf16_grid(master, &s.param, seed).map_err(TrainError::Other)?;
+            }
+        }
+        Ok(())
     }
 
-    /// Writes `optimizer.safetensors` (moments, in the parameters' dtype) and `optimizer.json`.
+    /// Writes `optimizer.safetensors` (moments, in the parameters' dtype, and the f32 masters of
+    /// stochastically rounded parameters) and `optimizer.json`.
     pub fn save(&self, dir: &Path) -> Result<(), TrainError> {
         let mut tensors: Vec<(String, &Tensor)> = Vec::with_capacity(2 * self.params.len());
         for (name, s) in &self.params {
             tensors.push((format!("exp_avg.{name}"), &s.exp_avg));
             tensors.push((format!("exp_avg_sq.{name}"), &s.exp_avg_sq));
+            if let Some(master) = &s.master {
+                tensors.push((format!("master.{name}"), master));
+            }
         }
         let path = dir.join("optimizer.safetensors");
         Tensor::write_safetensors(&tensors, &path)
@@ -147,16 +207,16 @@ impl AdamW {
             .collect();
         tch::no_grad(|| -> Result<(), TrainError> {
             for (name, s) in self.params.iter_mut() {
-                for (prefix, moment) in [
-                    ("exp_avg", &mut s.exp_avg),
-                    ("exp_avg_sq", &mut s.exp_avg_sq),
-                ] {
+                let moments = [("exp_avg", &mut s.exp_avg), ("exp_avg_sq", &mut s.exp_avg_sq)];
+                for (prefix, moment) in moments.into_iter().chain(s.master.as_mut().map(|m| ("master", m))) {
                     let key = format!("{prefix}.{name}");
                     let value = saved.remove(&key).ok_or_else(|| {
-                        TrainError::Checkpoint(format!(
-                            "{} has no `{key}`: the checkpoint is for another model",
-                            path.display()
-                        ))
+                        let why = if prefix == "master" {
+                            "the run was written without model.autocast_rounding = \"stochastic\""
+                        } else {
+                            "the checkpoint is for another model"
+                        };
+                        TrainError::Checkpoint(format!("{} has no `{key}`: {why}", path.display()))
                     })?;
                     if value.size() != moment.size() {
                         return Err(TrainError::Checkpoint(format!(
@@ -172,10 +232,12 @@ impl AdamW {
             Ok(())
         })?;
         if let Some(extra) = saved.keys().next() {
-            return Err(TrainError::Checkpoint(format!(
-                "{} holds `{extra}`, which the model lacks",
-                path.display()
-            )));
+            let why = if extra.starts_with("master.") {
+                ": the run was written with model.autocast_rounding = \"stochastic\""
+            } else {
+                ", which the model lacks"
+            };
+            return Err(TrainError::Checkpoint(format!("{} holds `{extra}`{why}", path.display())));
         }
         self.steps_taken = scalars.steps_taken;
         self.lr = scalars.lr;

@@ -133,9 +133,10 @@ impl Trainer {
         }
         let mut policy = LanguageModel::load(&config.model.path, device, dtype.kind())?;
         policy.set_bf16_autocast(bf16_autocast)?;
-        if bf16_autocast && resume.is_none() && policy.net.product_weights_on_bf16_grid() {
+        let stochastic_rounding = config.model.stochastic_autocast_rounding(dtype)?;
+        if bf16_autocast && !stochastic_rounding && resume.is_none() && policy.net.product_weights_on_bf16_grid() {
             eprintln!(
-                "note: the policy's weights are bf16 values (a bf16 checkpoint); under bf16 autocast the forward sees an update only once it passes half a bf16 step, which at small learning rates takes many steps (docs/benchmarks/peers-cpu.md, \"Why autocast learns less\"; f32 has no such lag)"
+                "note: the policy's weights are bf16 values (a bf16 checkpoint); under bf16 autocast the forward sees an update only once it passes half a bf16 step, which at small learning rates takes many steps (docs/benchmarks/peers-cpu.md, \"Why autocast learns less\"); model.autocast_rounding = \"stochastic\" or f32 have no such lag"
             );
         }
         let tokenizer = ChatTokenizer::from_dir(&config.model.path, &policy.config.eos_token_ids)?;
@@ -160,7 +161,10 @@ impl Trainer {
             eps: o.eps,
             weight_decay: o.weight_decay,
         };
-        let optimizer = AdamW::new(&policy.vs, settings, o.lr);
+        let mut optimizer = AdamW::new(&policy.vs, settings, o.lr);
+        if stochastic_rounding {
+            optimizer.round_forward_copies_to_bf16(policy.net.product_parameters(), config.seed)?;
+        }
         let critic = config
             .critic
             .as_ref()

@@ -168,3 +168,88 @@ fn saved_state_continues_identically() {
         "{err}"
     );
 }
+
+/// A [256, 256] weight of bf16 values in [-1, 1), as a bf16 checkpoint loaded in f32 would be.
+fn bf16_checkpoint_store() -> nn::VarStore {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let weight = seeded(&[256, 256], 31).to_kind(Kind::BFloat16).to_kind(Kind::Float);
+    let _ = (vs.root() / "w").var_copy("weight", &weight);
+    vs
+}
+
+fn only_variable(vs: &nn::VarStore) -> Tensor {
+    vs.variables().into_values().next().unwrap()
+}
+
+#[test]
+fn stochastic_rounding_updates_masters_exactly_and_follows_them_on_average() {
+    let (plain_vs, rounded_vs) = (bf16_checkpoint_store(), bf16_checkpoint_store());
+    let initial = only_variable(&plain_vs).detach().copy();
+    let mut plain = AdamW::new(&plain_vs, settings(), 1e-4);
+    let mut rounded = AdamW::new(&rounded_vs, settings(), 1e-4);
+    let weight = only_variable(&rounded_vs);
+    rounded.round_forward_copies_to_bf16([&weight], 5).unwrap();
+    // A loss linear in the weights has the same gradient wherever the forward's copy sits, so the
+    // masters must follow plain AdamW bit for bit.
+    let gradient = vec![("w.weight".to_string(), Tensor::ones([256, 256], (Kind::Float, Device::Cpu)))];
+    for _ in 0..5 {
+        apply(&plain_vs, &mut plain, &gradient, 1e-4);
+        apply(&rounded_vs, &mut rounded, &gradient, 1e-4);
+    }
+    let master = only_variable(&plain_vs);
+    let dir = tempfile::tempdir().unwrap();
+    rounded.save(dir.path()).unwrap();
+    let saved_master = Tensor::read_safetensors(dir.path().join("optimizer.safetensors"))
+        .unwrap()
+        .into_iter()
+        .find(|(n, _)| n == "master.w.weight")
+        .expect("the master is saved")
+        .1;
+    assert!(saved_master.equal(&master), "the master is plain AdamW's weight");
+
+    assert!(weight.to_kind(Kind::BFloat16).to_kind(Kind::Float).equal(&weight), "the parameter holds bf16 values");
+    // One bf16 step is at most 2^-7 of the value.
+    let gap = ((&weight - &master).abs() / master.abs()).max().double_value(&[]);
+    assert!(gap <= 2f64.powi(-7), "more than one bf16 step from the master: {gap} of the value");
+    let moved = |t: &Tensor| (t - &initial).mean(Kind::Float).double_value(&[]);
+    let (exact, stochastic) = (moved(&master), moved(&weight));
+    let nearest = moved(&master.to_kind(Kind::BFloat16).to_kind(Kind::Float));
+    assert!(exact < -4e-4, "five steps of 1e-4 against a positive gradient: {exact}");
+    assert!((stochastic - exact).abs() < 0.1 * exact.abs(), "stochastic copy moved {stochastic}, master {exact}");
+    assert!(nearest.abs() < 0.5 * exact.abs(), "round-to-nearest should lag here: {nearest} vs {exact}");
+}
+
+#[test]
+fn stochastic_rounding_state_continues_identically() {
+    let gradients: Vec<Vec<(String, Tensor)>> = (0..4)
+        .map(|s| vec![("w.weight".to_string(), seeded(&[256, 256], 40 + s))])
+        .collect();
+    let run = |vs: &nn::VarStore| {
+        let mut opt = AdamW::new(vs, settings(), 1e-4);
+        opt.round_forward_copies_to_bf16([&only_variable(vs)], 9).unwrap();
+        opt
+    };
+    let vs_a = bf16_checkpoint_store();
+    let mut a = run(&vs_a);
+    gradients.iter().for_each(|g| apply(&vs_a, &mut a, g, 1e-4));
+
+    let vs_b = bf16_checkpoint_store();
+    let mut b = run(&vs_b);
+    gradients[..2].iter().for_each(|g| apply(&vs_b, &mut b, g, 1e-4));
+    let dir = tempfile::tempdir().unwrap();
+    b.save(dir.path()).unwrap();
+    // A resumed run: the weights as the checkpoint holds them, a fresh optimizer, the saved state.
+    let vs_c = nn::VarStore::new(Device::Cpu);
+    let _ = (vs_c.root() / "w").var_copy("weight", &only_variable(&vs_b));
+    let mut c = run(&vs_c);
+    c.load(dir.path()).unwrap();
+    gradients[2..].iter().for_each(|g| apply(&vs_c, &mut c, g, 1e-4));
+    assert!(only_variable(&vs_a).equal(&only_variable(&vs_c)), "the resumed run drew other roundings");
+
+    let err = AdamW::new(&vs_c, settings(), 0.0).load(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("autocast_rounding"), "{err}");
+    let plain_dir = tempfile::tempdir().unwrap();
+    AdamW::new(&vs_c, settings(), 0.0).save(plain_dir.path()).unwrap();
+    let err = run(&vs_c).load(plain_dir.path()).unwrap_err().to_string();
+    assert!(err.contains("master.w.weight") && err.contains("autocast_rounding"), "{err}");
+}

@@ -135,12 +135,23 @@ fn learning_fields(m: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn resumed_run_continues_exactly() {
+    resumed_run_continues_exactly_with(&[]);
+}
+
+/// Stochastic rounding of the policy's weights (bf16 autocast) keeps f32 masters in the optimizer
+/// state and draws by (seed, step): a resumed run continues exactly too.
+#[test]
+fn resumed_stochastic_rounding_run_continues_exactly() {
+    resumed_run_continues_exactly_with(&["model.autocast=\"bf16\"", "model.autocast_rounding=\"stochastic\""]);
+}
+
+fn resumed_run_continues_exactly_with(precision: &[&str]) {
     let model = tiny("qwen2", 12);
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("pairs.jsonl");
     write_pairs(&data, 10);
     // Batches of 4 over 10 pairs: 3 steps per epoch, the last one short; the order reshuffles per epoch.
-    let batch = ["preference.batch_pairs=4", "preference.micro_batch_pairs=2"];
+    let batch: Vec<&str> = ["preference.batch_pairs=4", "preference.micro_batch_pairs=2"].into_iter().chain(precision.iter().copied()).collect();
     let whole = work.path().join("whole");
     let mut extra = batch.to_vec();
     extra.push("preference.epochs=2");

@@ -234,6 +234,58 @@ fn resumed_bf16_autocast_run_equals_uninterrupted_one() {
     resumed_equals_uninterrupted(&["model.autocast=\"bf16\""]);
 }
 
+/// Stochastic rounding of the forward's weights draws from (seed, step, tensor), so a resumed run
+/// draws what the uninterrupted one did.
+#[test]
+fn resumed_stochastic_rounding_run_equals_uninterrupted_one() {
+    resumed_equals_uninterrupted(&["model.autocast=\"bf16\"", "model.autocast_rounding=\"stochastic\""]);
+}
+
+/// A bf16 checkpoint under stochastic rounding: after an update the policy's product weights are
+/// still bf16 values (autocast's casts are exact), the f32 masters hold the exact update, and weights
+/// moved that round-to-nearest of the masters would have left at the start.
+#[test]
+fn stochastic_rounding_moves_bf16_weights_by_small_updates() {
+    let load = |dir: &std::path::Path| rlxf_model::LanguageModel::load(dir, tch::Device::Cpu, tch::Kind::Float).unwrap();
+    let random = tempfile::tempdir().unwrap();
+    rlxf_model::testing::tiny_model("qwen2", 4, random.path()).unwrap();
+    let model = tempfile::tempdir().unwrap();
+    load(random.path()).save(model.path(), tch::Kind::BFloat16).unwrap();
+    let reference = tempfile::tempdir().unwrap();
+    rlxf_model::testing::tiny_model("qwen2", 5, reference.path()).unwrap();
+    let run = tempfile::tempdir().unwrap();
+    let reference_path = format!("model.reference_path={}", reference.path().display());
+    // Two steps, so the first ends in a checkpoint (weights and the optimizer's masters).
+    let extra = [
+        "algorithm.steps=2",
+        "optimizer.lr=1e-5",
+        "algorithm.beta=0.1",
+        &reference_path,
+        "model.autocast=\"bf16\"",
+        "model.autocast_rounding=\"stochastic\"",
+        "checkpoint.every=1",
+    ];
+    Trainer::new(tiny_config(model.path(), run.path(), &extra)).unwrap().train().unwrap();
+    let name = "model.layers.0.mlp.up_proj.weight";
+    let start = load(model.path()).vs.variables()[name].shallow_clone();
+    let checkpoint = run.path().join("checkpoints/step-000001");
+    let end = load(&checkpoint.join("policy")).vs.variables()[name].shallow_clone();
+    let optimizer = checkpoint.join("optimizer.safetensors");
+    let master = tch::Tensor::read_safetensors(&optimizer)
+        .unwrap()
+        .into_iter()
+        .find(|(n, _)| n == &format!("master.{name}"))
+        .expect("the checkpoint holds the master")
+        .1;
+    let to_grid = |t: &tch::Tensor| t.to_kind(tch::Kind::BFloat16).to_kind(tch::Kind::Float);
+    let share = |t: tch::Tensor| t.to_kind(tch::Kind::Float).mean(tch::Kind::Float).double_value(&[]);
+    assert!(end.equal(&to_grid(&end)), "the forward's weights are bf16 values");
+    assert!(share(master.ne_tensor(&start)) > 0.9, "the masters take every update");
+    let nearest_stayed = to_grid(&master).eq_tensor(&start);
+    let moved_anyway = share(end.ne_tensor(&start).logical_and(&nearest_stayed));
+    assert!(moved_anyway > 0.01, "only {moved_anyway} of the weights moved below half a bf16 step");
+}
+
 #[test]
 #[ignore = "needs models: run scripts/fetch-models.sh (scripts/test.sh does)"]
 fn smollm2_short_grpo_run() {

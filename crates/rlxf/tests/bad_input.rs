@@ -94,4 +94,8 @@ fn bad_recipes() {
     assert!(e.contains("model.autocast") && e.contains("dtype = \"f32\""), "{e}");
     let e = fails(&["train", "--set", "model.autocast=fp8", "--dry-run"]);
     assert!(e.contains("unknown autocast `fp8`"), "{e}");
+    let e = fails(&["train", "--set", "model.autocast_rounding=stochastic", "--dry-run"]);
+    assert!(e.contains("model.autocast_rounding") && e.contains("model.autocast = \"bf16\""), "{e}");
+    let e = fails(&["train", "--set", "model.autocast=bf16", "--set", "model.autocast_rounding=up", "--dry-run"]);
+    assert!(e.contains("unknown `up`") && e.contains("nearest or stochastic"), "{e}");
 }

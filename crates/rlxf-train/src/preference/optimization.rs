@@ -17,23 +17,26 @@ pub struct Optimizers {
 }
 
 impl Optimizers {
-    pub fn new(learner: &Learner, o: &OptimizerSection) -> Self {
+    /// `stochastic_rounding_seed`: round the learned model's product weights stochastically onto the
+    /// bf16 grid after every step, drawing from this seed ([`AdamW::round_forward_copies_to_bf16`]).
+    pub fn new(learner: &Learner, o: &OptimizerSection, stochastic_rounding_seed: Option<u64>) -> Result<Self, TrainError> {
         let settings = AdamWSettings {
             beta1: o.beta1,
             beta2: o.beta2,
             eps: o.eps,
             weight_decay: o.weight_decay,
         };
-        let parts = match learner {
-            Learner::Policy { policy, .. } => vec![("", AdamW::new(&policy.vs, settings, o.lr))],
-            Learner::RewardModel(m) => {
-                vec![
-                    ("", AdamW::new(&m.trunk.vs, settings, o.lr)),
-                    ("head", AdamW::new(&m.head.vs, settings, o.lr)),
-                ]
-            }
+        let (trunk, head) = match learner {
+            Learner::Policy { policy, .. } => (policy, None),
+            Learner::RewardModel(m) => (&m.trunk, Some(&m.head)),
         };
-        Self { parts }
+        let mut trunk_optimizer = AdamW::new(&trunk.vs, settings, o.lr);
+        if let Some(seed) = stochastic_rounding_seed {
+            trunk_optimizer.round_forward_copies_to_bf16(trunk.net.product_parameters(), seed)?;
+        }
+        let mut parts = vec![("", trunk_optimizer)];
+        parts.extend(head.map(|h| ("head", AdamW::new(&h.vs, settings, o.lr))));
+        Ok(Self { parts })
     }
 
     pub fn set_lr(&mut self, lr: f64) {

@@ -116,6 +116,7 @@ impl PreferenceTrainer {
             .parse::<DType>()
             .map_err(TrainError::Other)?;
         let bf16_autocast = config.model.bf16_autocast(kind)?;
+        let stochastic_rounding = config.model.stochastic_autocast_rounding(kind)?;
         let kind = kind.kind();
         tch::manual_seed(config.seed as i64);
         let model_config =
@@ -162,7 +163,7 @@ impl PreferenceTrainer {
             };
             Learner::Policy { policy, reference }
         };
-        let optimizers = Optimizers::new(&learner, &config.optimizer);
+        let optimizers = Optimizers::new(&learner, &config.optimizer, stochastic_rounding.then_some(config.seed))?;
         let config_sha256 = match &resume {
             Some((_, state)) => state.config_sha256.clone(),
             None => checksum::sha256_text(&config.to_toml()),
