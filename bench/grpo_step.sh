@@ -6,9 +6,11 @@
 # reports medians and the time split. Usage: bench/grpo_step.sh [--steps 6] [--new-tokens 64] [--threads 2]
 # [--model DIR] [--device cuda] [--dtype bf16] (weights in DTYPE on both sides; TRL takes the GPU when there is one)
 # [--autocast bf16] (mixed precision on both sides: f32 weights, bf16 products; TRL's bf16=True)
+# [--rlxf-set KEY=VALUE]... (rlxf only, e.g. model.autocast_rounding=stochastic, which TRL has no counterpart of)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=6 new_tokens=64 threads=2 model=models/smollm2-135m-instruct device=cpu dtype=f32 autocast=
+rlxf_only=()
 while [ $# -gt 0 ]; do
   case $1 in
     --steps) steps=$2; shift 2 ;;
@@ -18,6 +20,7 @@ while [ $# -gt 0 ]; do
     --device) device=$2; shift 2 ;;
     --dtype) dtype=$2; shift 2 ;;
     --autocast) autocast=$2; shift 2 ;;
+    --rlxf-set) rlxf_only+=(--set "$2"); shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -35,7 +38,7 @@ fi
 "$RLXF" problems "${common[@]}" --split train --count $((8 * steps)) > "$problems"
 run=bench/results/rlxf-run-$stamp
 echo "rlxf: $steps steps" >&2
-"$RLXF" train "${common[@]}" --set run_dir="$run" --set eval.held_out=1 --set checkpoint.every=0 \
+"$RLXF" train "${common[@]}" ${rlxf_only[@]+"${rlxf_only[@]}"} --set run_dir="$run" --set eval.held_out=1 --set checkpoint.every=0 \
   --set sampling.max_new_tokens="$new_tokens" --set sampling.min_new_tokens="$new_tokens" >&2
 "$PY" - "$run/metrics.jsonl" >> "$out" <<'PYEOF'
 import json, sys
