@@ -58,6 +58,18 @@ fn set_glibc_thresholds() -> HostMemoryPolicy {
     HostMemoryPolicy::Defaults
 }
 
+/// Returns the free pages of every heap arena to the kernel (glibc's `malloc_trim`). The trainer calls
+/// it between steps: a step's retained free blocks otherwise stay resident as later steps' allocations
+/// fragment the heap (a 12-step SmolLM2 run under stochastic rounding peaked at 6.6 GB without it,
+/// 6.2 GB with it; f32 runs unchanged at 5.5 GB, same step times).
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases memory the allocator holds free.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -267,6 +267,8 @@ impl Trainer {
                 metrics.eval_accuracy = Some(self.evaluate(&format!("step{step}"))?.accuracy);
             }
             self.run.log_metrics(&metrics)?;
+            // The step's freed blocks go back to the kernel rather than piling up holes in the heap.
+            rlxf_model::host_memory::release_free_memory();
             let line = format!(
                 "reward {:.3} acc {:.3} kl {:.4} len {:.0} tok/s {:.0}",
                 metrics.reward_mean,
