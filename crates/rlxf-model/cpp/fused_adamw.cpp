@@ -5,8 +5,9 @@
 #include <ATen/ops/_fused_adamw.h>
 #include <c10/core/GradMode.h>
 #include <cstdint>
-#include <cstring>
 #include <vector>
+
+#include "shim_error.h"
 
 extern "C" int rlxf_fused_adamw(at::Tensor** params, at::Tensor** grads, at::Tensor** exp_avgs,
                                 at::Tensor** exp_avg_sqs, size_t count, double step, double lr,
@@ -30,10 +31,7 @@ extern "C" int rlxf_fused_adamw(at::Tensor** params, at::Tensor** grads, at::Ten
     at::_fused_adamw_(p, g, m, v, {}, steps, lr, beta1, beta2, weight_decay, eps, /*amsgrad=*/false, /*maximize=*/false);
     return 0;
   } catch (const std::exception& e) {
-    if (error_len > 0) {
-      std::strncpy(error, e.what(), error_len - 1);
-      error[error_len - 1] = '\0';
-    }
+    rlxf_write_error(e, error, error_len);
     return 1;
   }
 }

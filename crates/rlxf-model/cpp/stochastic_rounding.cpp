@@ -10,8 +10,9 @@
 #include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
 #include <cstdint>
-#include <cstring>
 #include <mutex>
+
+#include "shim_error.h"
 
 namespace {
 
@@ -88,10 +89,7 @@ extern "C" int rlxf_round_to_bf16_stochastic(const at::Tensor* source, const at:
     }
     return 0;
   } catch (const std::exception& e) {
-    if (error_len > 0) {
-      std::strncpy(error, e.what(), error_len - 1);
-      error[error_len - 1] = '\0';
-    }
+    rlxf_write_error(e, error, error_len);
     return 1;
   }
 }

@@ -70,7 +70,7 @@ pub fn step(slots: &[AdamWSlot<'_>], update: AdamWUpdate) -> Result<(), String> 
     let grads: Vec<_> = slots.iter().map(|s| s.grad.as_ptr()).collect();
     let exp_avgs: Vec<_> = slots.iter().map(|s| s.exp_avg.as_ptr()).collect();
     let exp_avg_sqs: Vec<_> = slots.iter().map(|s| s.exp_avg_sq.as_ptr()).collect();
-    let mut error = vec![0 as std::os::raw::c_char; 512];
+    let mut error = crate::shim_error::ShimError::new();
     // SAFETY: four arrays of `slots.len()` live tensor handles; the shim copies the handles (reference
     // counts), writes at most `error.len()` bytes of message and catches every C++ exception.
     let status = unsafe {
@@ -93,9 +93,7 @@ pub fn step(slots: &[AdamWSlot<'_>], update: AdamWUpdate) -> Result<(), String> 
     if status == 0 {
         return Ok(());
     }
-    // SAFETY: the shim NUL-terminates the message inside the buffer.
-    let message = unsafe { std::ffi::CStr::from_ptr(error.as_ptr()) };
-    Err(format!("libtorch's fused AdamW failed: {}", message.to_string_lossy().lines().next().unwrap_or("")))
+    Err(format!("libtorch's fused AdamW failed: {}", error.first_line()))
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ mod rope;
 pub mod runtime;
 pub mod sampler;
 pub mod scalar_head;
+mod shim_error;
 mod simd;
 pub mod softmax_weights;
 pub mod stochastic_rounding;

@@ -50,7 +50,7 @@ enum NoiseSource {
 }
 
 fn round_with(source: &Tensor, destination: &Tensor, seed: u64, method: NoiseSource) -> Result<(), String> {
-    let mut error = vec![0 as std::os::raw::c_char; 512];
+    let mut error = crate::shim_error::ShimError::new();
     // SAFETY: two live tensor handles (the shim writes the destination's storage, as tch's own
     // in-place kernels do through a handle); the shim checks dtype, shape, device and layout before touching
     // memory, writes at most `error.len()` bytes of message and catches every C++ exception.
@@ -67,9 +67,8 @@ fn round_with(source: &Tensor, destination: &Tensor, seed: u64, method: NoiseSou
     if status == 0 {
         return Ok(());
     }
-    // SAFETY: the shim NUL-terminates the message inside the buffer.
-    let message = unsafe { std::ffi::CStr::from_ptr(error.as_ptr()) };
-    Err(message.to_string_lossy().lines().next().unwrap_or("stochastic rounding failed").to_string())
+    let message = error.first_line();
+    Err(if message.is_empty() { "stochastic rounding failed".into() } else { message })
 }
 
 #[cfg(test)]
