@@ -40,6 +40,12 @@ impl ParamState {
     fn updated(&self) -> &Tensor {
         self.master.as_ref().unwrap_or(&self.param)
     }
+
+    /// Writes `master` rounded onto the bf16 grid into the parameter, with the draw of parameter
+    /// `index` at `step` of the run seeded `run_seed`.
+    fn round_into_param(&self, master: &Tensor, run_seed: u64, step: u64, index: usize) -> Result<(), TrainError> {
+        round_to_bf16_grid(master, &self.param, rounding_seed(run_seed, step, index as u64)).map_err(TrainError::Other)
+    }
 }
 
 /// AdamW over the trainable variables of one or more var stores. Parameters are keyed by name so the
@@ -108,8 +114,7 @@ impl AdamW {
                 )));
             }
             let master = tch::no_grad(|| s.param.detach().copy());
-            let seed = rounding_seed(run_seed, self.steps_taken, index as u64);
-            round_to_bf16_grid(&master, &s.param, seed).map_err(TrainError::Other)?;
+            s.round_into_param(&master, run_seed, self.steps_taken, index)?;
             s.master = Some(master);
         }
         Ok(())
@@ -160,8 +165,7 @@ impl AdamW {
         groups.iter().try_for_each(|(_, slots)| fused_adamw::step(slots, update).map_err(TrainError::Other))?;
         for (index, s) in self.params.values().enumerate() {
             if let Some(master) = &s.master {
-                let seed = rounding_seed(self.rounding_seed, self.steps_taken, index as u64);
-                round_to_bf16_grid(master, &s.param, seed).map_err(TrainError::Other)?;
+                s.round_into_param(master, self.rounding_seed, self.steps_taken, index)?;
             }
         }
         Ok(())

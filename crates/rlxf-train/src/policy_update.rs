@@ -83,6 +83,8 @@ pub struct UpdateSettings {
     pub old_from_sampler: bool,
     /// Leave truncated completions out of the loss (DAPO's overlong filtering).
     pub mask_truncated: bool,
+    /// Fill [`UpdateStats::sampler_gap`] (reported for the first pass over a rollout only).
+    pub measure_sampler_gap: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -169,12 +171,14 @@ pub fn accumulate_policy_gradients(
         } else {
             batch.completion_mask.shallow_clone()
         };
-        tch::no_grad(|| {
-            let gap = (current.logp.to_kind(Kind::Float) - &sampler_logp).abs() * &mask;
-            stats.sampler_gap.abs_sum += gap.sum(Kind::Double).double_value(&[]);
-            stats.sampler_gap.max = stats.sampler_gap.max.max(gap.max().double_value(&[]));
-            stats.sampler_gap.tokens += mask.sum(Kind::Double).double_value(&[]);
-        });
+        if s.measure_sampler_gap {
+            tch::no_grad(|| {
+                let gap = (current.logp.to_kind(Kind::Float) - &sampler_logp).abs() * &mask;
+                stats.sampler_gap.abs_sum += gap.sum(Kind::Double).double_value(&[]);
+                stats.sampler_gap.max = stats.sampler_gap.max.max(gap.max().double_value(&[]));
+                stats.sampler_gap.tokens += mask.sum(Kind::Double).double_value(&[]);
+            });
+        }
         let inputs = SurrogateInputs {
             logp: &current.logp,
             old_logp: &old_logp,

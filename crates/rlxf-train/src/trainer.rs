@@ -472,7 +472,7 @@ impl Trainer {
         let mut sampler_gap = SamplerGap::default();
         if !samples.is_empty() {
             for iteration in 0..a.num_iterations {
-                last = self.update(&samples)?;
+                last = self.update(&samples, iteration == 0)?;
                 if iteration == 0 {
                     sampler_gap = last.sampler_gap;
                 }
@@ -528,8 +528,9 @@ impl Trainer {
         })
     }
 
-    /// One optimizer step over all samples, accumulating gradients over micro-batches.
-    fn update(&mut self, samples: &[TrainSample<'_>]) -> Result<UpdateStats, TrainError> {
+    /// One optimizer step over all samples, accumulating gradients over micro-batches. `first_pass`:
+    /// the weights are still the sampler's, so the sampler/trainer log-prob gap is measured.
+    fn update(&mut self, samples: &[TrainSample<'_>], first_pass: bool) -> Result<UpdateStats, TrainError> {
         let a = &self.config.algorithm;
         let settings = UpdateSettings {
             loss: algorithm::policy_loss(a, self.kl.value()),
@@ -539,6 +540,7 @@ impl Trainer {
             pad_id: self.tokenizer.pad_id(),
             old_from_sampler: a.num_iterations > 1,
             mask_truncated: a.mask_truncated,
+            measure_sampler_gap: first_pass,
         };
         let max_norm = self.config.optimizer.max_grad_norm;
         self.optimizer.zero_grad();

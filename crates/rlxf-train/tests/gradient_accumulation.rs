@@ -113,6 +113,7 @@ fn check_with(aggregation: LossAggregation, with_reference: bool, mask_truncated
         pad_id: 0,
         old_from_sampler: false,
         mask_truncated,
+        measure_sampler_gap: true,
     };
     let whole = accumulate_policy_gradients(
         &policy,
