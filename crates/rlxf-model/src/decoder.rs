@@ -164,6 +164,15 @@ impl DecoderLm {
         }
     }
 
+    /// The vocabulary projection's weight `[vocab, hidden]` (the tied embedding when there is no
+    /// separate head), for computations that take the projection apart; `None` if it has a bias.
+    pub fn vocabulary_weight(&self) -> Option<&Tensor> {
+        match &self.lm_head {
+            Some(head) => head.bias.is_none().then_some(&head.weight),
+            None => Some(&self.embed_tokens),
+        }
+    }
+
     pub fn new_cache(&self, batch: i64, capacity: i64, kind: Kind, device: tch::Device) -> KvCache {
         KvCache::new(
             self.layers.len(),

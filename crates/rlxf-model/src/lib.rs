@@ -29,6 +29,7 @@ pub mod softmax_weights;
 pub mod stochastic_rounding;
 pub mod testing;
 pub mod token_choice;
+pub mod token_logprobs;
 pub mod tokenizer;
 pub mod weights;
 

@@ -8,7 +8,7 @@ use tch::Tensor;
 
 use crate::config::{CriticKind, CriticSection};
 use crate::error::TrainError;
-use crate::logprobs::{completion_logprobs, Entropy};
+use crate::logprobs::completion_states;
 use crate::optimizer::{AdamW, AdamWSettings};
 use crate::policy_update::clip_joint_grad_norm;
 use crate::sequence_batch::SequenceBatch;
@@ -61,9 +61,7 @@ impl Critic {
     pub fn values(&self, policy_states: &Tensor, batch: &SequenceBatch) -> Tensor {
         match &self.trunk {
             None => self.head.forward(policy_states),
-            Some(trunk) => self
-                .head
-                .forward(&completion_logprobs(trunk, batch, 1.0, Entropy::Skip).states),
+            Some(trunk) => self.head.forward(&completion_states(trunk, batch)),
         }
     }
 

@@ -18,6 +18,9 @@ pub struct SequenceBatch {
     pub completion_valid: Tensor,
     /// `[B, C]` float version of `completion_valid`, for masking losses.
     pub completion_mask: Tensor,
+    /// `[N]` int64 flat positions (row * C + column) of the real completion tokens, row-major: what
+    /// the log-probs are computed for (built on the host, so no device sync finds them).
+    pub completion_positions: Tensor,
     pub completion_width: i64,
 }
 
@@ -45,10 +48,12 @@ impl SequenceBatch {
             .max(1);
         let mut ids = vec![pad_id as i64; b * c];
         let mut valid = vec![0i64; b * c];
+        let mut positions = Vec::with_capacity(completions.iter().map(|x| x.len()).sum());
         for (i, comp) in completions.iter().enumerate() {
             for (j, &t) in comp.iter().enumerate() {
                 ids[i * c + j] = t as i64;
                 valid[i * c + j] = 1;
+                positions.push((i * c + j) as i64);
             }
         }
         let (u, p, b, c) = (unique.len() as i64, p as i64, b as i64, c as i64);
@@ -64,6 +69,7 @@ impl SequenceBatch {
             completion_ids: Tensor::from_slice(&ids).view([b, c]).to_device(device),
             completion_mask: completion_valid.to_kind(Kind::Float),
             completion_valid,
+            completion_positions: Tensor::from_slice(&positions).to_device(device),
             completion_width: c,
         }
     }
@@ -103,6 +109,10 @@ mod tests {
         assert_eq!(
             Vec::<i64>::try_from(&b.completion_valid.view([-1])).unwrap(),
             vec![1, 1, 0, 1, 0, 0, 1, 1, 1]
+        );
+        assert_eq!(
+            Vec::<i64>::try_from(&b.completion_positions).unwrap(),
+            vec![0, 1, 3, 6, 7, 8]
         );
         let old = b.pad_values(&[&[-1.0, -2.0], &[-3.0], &[-4.0, -5.0, -6.0]], Device::Cpu);
         assert_eq!(
