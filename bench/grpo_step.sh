@@ -7,9 +7,11 @@
 # [--model DIR] [--device cuda] [--dtype bf16] (weights in DTYPE on both sides; TRL takes the GPU when there is one)
 # [--autocast bf16] (mixed precision on both sides: f32 weights, bf16 products; TRL's bf16=True)
 # [--rlxf-set KEY=VALUE]... (rlxf only, e.g. model.autocast_rounding=stochastic, which TRL has no counterpart of)
+# [--trl-gradient-checkpointing on|off] (GRPOConfig's default is on: TRL recomputes activations in the
+# backward, trading time for memory; rlxf keeps them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=6 new_tokens=64 threads=2 model=models/smollm2-135m-instruct device=cpu dtype=f32 autocast=
+steps=6 new_tokens=64 threads=2 model=models/smollm2-135m-instruct device=cpu dtype=f32 autocast= trl_checkpointing=on
 rlxf_only=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -21,6 +23,7 @@ while [ $# -gt 0 ]; do
     --dtype) dtype=$2; shift 2 ;;
     --autocast) autocast=$2; shift 2 ;;
     --rlxf-set) rlxf_only+=(--set "$2"); shift 2 ;;
+    --trl-gradient-checkpointing) trl_checkpointing=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -52,6 +55,6 @@ for line in open(sys.argv[1]):
 PYEOF
 echo "TRL: $steps steps" >&2
 "$PY" bench/peers/trl_grpo.py --model "$model" --problems "$problems" --steps "$steps" --max-new-tokens "$new_tokens" \
-  --fixed-length --threads "$threads" "${peer_precision[@]}" --out "$out" >&2
+  --fixed-length --threads "$threads" "${peer_precision[@]}" --gradient-checkpointing "$trl_checkpointing" --out "$out" >&2
 echo "results: $out" >&2
 "$PY" bench/summarize.py "$out"

@@ -99,6 +99,7 @@ class StepTimer(TrainerCallback):
             "generation_seconds": generation, "scoring_seconds": scoring,
             "training_seconds": seconds - generation - scoring, "train_seconds_total": self.train_seconds,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "gradient_checkpointing": self.args.gradient_checkpointing == "on",
         }
         if torch.cuda.is_available():
             # Peaks since the start of the run, like rlxf's cuda_max_*_mb in metrics.jsonl.
@@ -132,6 +133,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dtype", default="f32", choices=["f32", "bf16"], help="the weights' dtype (rlxf's model.dtype)")
     ap.add_argument("--autocast", choices=["bf16"], help="mixed precision: f32 weights, bf16 products (GRPOConfig bf16=True; rlxf's model.autocast)")
+    ap.add_argument("--gradient-checkpointing", default="on", choices=["on", "off"],
+                    help="recompute activations in the backward (GRPOConfig's default is on; rlxf keeps them)")
     ap.add_argument("--eval-every", type=int, default=0)
     ap.add_argument("--eval-max-new-tokens", type=int, default=64)
     ap.add_argument("--out", required=True)
@@ -176,6 +179,7 @@ def main() -> None:
         seed=0,
         shuffle_dataset=False,
         disable_dropout=True,
+        gradient_checkpointing=args.gradient_checkpointing == "on",
     )
     with open(args.out, "a") as out:
         timer = StepTimer(args, out, held_out, tokenizer)

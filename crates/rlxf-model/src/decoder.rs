@@ -135,7 +135,7 @@ impl DecoderLm {
     }
 
     fn run_layers(&self, input_ids: &Tensor, positions: &Tensor, mask: &Tensor, mut kv: EarlierKv<'_>) -> Tensor {
-        let mut x = Tensor::embedding(&self.embed_tokens, input_ids, -1, false, false);
+        let mut x = self.embed(input_ids);
         let mut pending: Option<Tensor> = None;
         let (cos, sin) = self.rope.tables(positions, x.kind());
         for (i, layer) in self.layers.iter().enumerate() {
@@ -148,9 +148,33 @@ impl DecoderLm {
             let (stream, mlp_out) = layer.forward(&x, pending.as_ref(), (&cos, &sin), mask, layer_kv);
             (x, pending) = (stream, Some(mlp_out));
         }
+        self.final_norm(&x, pending.as_ref())
+    }
+
+    /// The pieces of a forward, one at a time, for a training pass that recomputes layers instead of
+    /// keeping their activations ([`crate::checkpointed`]); `run_layers` is these in sequence.
+    pub(crate) fn embed(&self, input_ids: &Tensor) -> Tensor {
+        Tensor::embedding(&self.embed_tokens, input_ids, -1, false, false)
+    }
+
+    pub(crate) fn rope_tables(&self, positions: &Tensor, kind: Kind) -> (Tensor, Tensor) {
+        self.rope.tables(positions, kind)
+    }
+
+    /// The dtype of the embeddings, hence of the residual stream and its rotary tables.
+    pub(crate) fn embedding_kind(&self) -> Kind {
+        self.embed_tokens.kind()
+    }
+
+    pub(crate) fn layers(&self) -> &[DecoderLayer] {
+        &self.layers
+    }
+
+    /// The final normalisation of the residual stream `x + pending`.
+    pub(crate) fn final_norm(&self, x: &Tensor, pending: Option<&Tensor>) -> Tensor {
         match pending {
-            Some(delta) => self.norm.add_forward(&x, &delta).1,
-            None => self.norm.forward(&x),
+            Some(delta) => self.norm.add_forward(x, delta).1,
+            None => self.norm.forward(x),
         }
     }
 

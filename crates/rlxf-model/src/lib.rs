@@ -2,6 +2,7 @@
 //! Llama/Qwen2 decoders, safetensors checkpoints, tokenizer and chat template, and the KV-cache sampler.
 
 pub mod autocast;
+pub mod checkpointed;
 pub mod config;
 pub mod decode_attention;
 pub mod decode_elementwise;

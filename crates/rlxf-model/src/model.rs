@@ -129,6 +129,20 @@ impl LanguageModel {
         Tensor::cat(&[last, completion_hidden], 1)
     }
 
+    /// [`Self::completion_predictor_states`] with activation checkpointing: the same states, but the
+    /// layers keep no activations for the backward. After the backward that reaches the states, call
+    /// `trunk.backward(&model.net)` to carry the gradient through the layers (recomputing each).
+    pub fn completion_predictor_states_checkpointed(
+        &self,
+        prompt_ids: &Tensor,
+        prompt_valid: &Tensor,
+        completion_ids: &Tensor,
+        completion_valid: &Tensor,
+        prompt_of: &Tensor,
+    ) -> crate::checkpointed::CheckpointedStates {
+        crate::checkpointed::forward(&self.net, prompt_ids, prompt_valid, completion_ids, completion_valid, prompt_of)
+    }
+
     /// Writes a Hugging Face folder: weights in `kind`, `config.json` (with `torch_dtype` updated) and
     /// the tokenizer files of the source folder.
     pub fn save(&self, out_dir: &Path, kind: Kind) -> Result<()> {

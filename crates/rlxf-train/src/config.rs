@@ -58,6 +58,11 @@ pub struct ModelSection {
     /// stochastically onto the bf16 grid: right on average, one more f32 copy of the weights).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autocast_rounding: Option<String>,
+    /// Recompute the policy's layer activations in the backward instead of keeping them: a training
+    /// micro-batch then holds one layer's activations, for one more forward of the layers (what
+    /// `gradient_checkpointing` does in transformers and TRL, where GRPO has it on by default).
+    #[serde(default)]
+    pub gradient_checkpointing: bool,
     /// libtorch intra-op threads; 0 = all available cores.
     #[serde(default)]
     pub threads: usize,

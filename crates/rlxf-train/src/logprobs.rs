@@ -1,6 +1,7 @@
 //! Per-token log-probabilities (and entropies) of completion tokens under a model, as the loss needs them.
 
 use rlxf_model::token_logprobs::{self, target_logprobs, ProductPrecision, Tiles};
+use rlxf_model::checkpointed::TrunkCheckpoints;
 use rlxf_model::LanguageModel;
 use tch::{Kind, Tensor};
 
@@ -24,6 +25,28 @@ pub struct TokenLogprobs {
     pub entropy: Tensor,
     /// `[B, C, hidden]` final hidden states that predict each completion token (a value head reads them).
     pub states: Tensor,
+    /// With activation checkpointing, what the trunk's part of the backward needs
+    /// ([`Self::backward_through_trunk`]).
+    trunk: Option<TrunkCheckpoints>,
+}
+
+impl TokenLogprobs {
+    /// With activation checkpointing, the loss's backward stops at the final states: this carries
+    /// the gradient on through the model's layers. Call it right after that backward; without
+    /// checkpointing it does nothing.
+    pub fn backward_through_trunk(&mut self, model: &LanguageModel) {
+        if let Some(trunk) = self.trunk.take() {
+            trunk.backward(&model.net);
+        }
+    }
+}
+
+/// Whether the training forward keeps every layer's activations for the backward or recomputes
+/// them ([`rlxf_model::checkpointed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activations {
+    Kept,
+    Recomputed,
 }
 
 /// Log-probs at `temperature`, matching the distribution the sampler reports. Only the completion
@@ -36,7 +59,31 @@ pub fn completion_logprobs(
     temperature: f64,
     entropy: Entropy,
 ) -> TokenLogprobs {
-    let states = completion_states(model, batch);
+    completion_logprobs_with(model, batch, temperature, entropy, Activations::Kept)
+}
+
+/// [`completion_logprobs`], choosing how the layers' activations are kept for the backward. With
+/// [`Activations::Recomputed`], call [`TokenLogprobs::backward_through_trunk`] after the backward.
+pub fn completion_logprobs_with(
+    model: &LanguageModel,
+    batch: &SequenceBatch,
+    temperature: f64,
+    entropy: Entropy,
+    activations: Activations,
+) -> TokenLogprobs {
+    let (states, trunk) = match activations {
+        Activations::Kept => (completion_states(model, batch), None),
+        Activations::Recomputed => {
+            let checkpointed = model.completion_predictor_states_checkpointed(
+                &batch.prompt_ids,
+                &batch.prompt_valid,
+                &batch.completion_ids,
+                &batch.completion_valid,
+                &batch.prompt_of,
+            );
+            (checkpointed.states, Some(checkpointed.trunk))
+        }
+    };
     let (logp, entropy) = match model.net.vocabulary_weight().filter(|_| token_logprobs::tiled()) {
         Some(weight) => tiled_logprobs(model, weight, &states, batch, temperature, entropy),
         None => full_logits_logprobs(model, &states, batch, temperature, entropy),
@@ -45,6 +92,7 @@ pub fn completion_logprobs(
         logp,
         entropy,
         states,
+        trunk,
     }
 }
 

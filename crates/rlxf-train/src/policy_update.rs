@@ -5,7 +5,7 @@ use rlxf_model::LanguageModel;
 use tch::{nn, Kind, Tensor};
 
 use crate::critic::Critic;
-use crate::logprobs::{completion_logprobs, Entropy};
+use crate::logprobs::{completion_logprobs, completion_logprobs_with, Activations, Entropy};
 use crate::policy_loss::{
     clipped_value_loss, mask_truncated, PolicyLoss, SurrogateInputs, SurrogateStats,
 };
@@ -85,6 +85,9 @@ pub struct UpdateSettings {
     pub mask_truncated: bool,
     /// Fill [`UpdateStats::sampler_gap`] (reported for the first pass over a rollout only).
     pub measure_sampler_gap: bool,
+    /// Keep the policy's layer activations for the backward, or recompute them layer by layer
+    /// (`model.gradient_checkpointing`).
+    pub activations: Activations,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -153,7 +156,7 @@ pub fn accumulate_policy_gradients(
         let ref_logp = reference.map(|r| {
             tch::no_grad(|| completion_logprobs(r, &batch, s.temperature, Entropy::Skip).logp)
         });
-        let current = completion_logprobs(policy, &batch, s.temperature, entropy_mode);
+        let mut current = completion_logprobs_with(policy, &batch, s.temperature, entropy_mode, s.activations);
         let sampler_logp = batch.pad_values(
             &chunk.iter().map(|x| x.old_logprobs).collect::<Vec<_>>(),
             device,
@@ -221,6 +224,7 @@ pub fn accumulate_policy_gradients(
             }
         }
         loss.backward();
+        current.backward_through_trunk(policy);
         stats.loss += loss.double_value(&[]);
         stats.surrogate.tokens += part.tokens;
         stats.surrogate.clipped_tokens += part.clipped_tokens;

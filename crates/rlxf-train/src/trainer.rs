@@ -13,6 +13,7 @@ use crate::config::TrainConfig;
 use crate::critic::Critic;
 use crate::error::TrainError;
 use crate::evaluation::{evaluate, EvalResult};
+use crate::logprobs::Activations;
 use crate::lr_schedule::learning_rate;
 use crate::optimizer::{AdamW, AdamWSettings};
 use crate::policy_update::{
@@ -541,6 +542,11 @@ impl Trainer {
             old_from_sampler: a.num_iterations > 1,
             mask_truncated: a.mask_truncated,
             measure_sampler_gap: first_pass,
+            activations: if self.config.model.gradient_checkpointing {
+                Activations::Recomputed
+            } else {
+                Activations::Kept
+            },
         };
         let max_norm = self.config.optimizer.max_grad_norm;
         self.optimizer.zero_grad();

@@ -1,9 +1,11 @@
 //! Micro-batching must not change the update: gradients accumulated over micro-batches equal the
 //! gradient of one pass over the whole batch, for both loss aggregations and with a KL reference.
+//! Neither must activation checkpointing (layers recomputed in the backward).
 
 use rlxf_model::LanguageModel;
 use rlxf_train::config::CriticSection;
 use rlxf_train::config::LossAggregation;
+use rlxf_train::logprobs::Activations;
 use rlxf_train::critic::Critic;
 use rlxf_train::optimizer::AdamWSettings;
 use rlxf_train::policy_loss::PolicyLoss;
@@ -105,7 +107,7 @@ fn check_with(aggregation: LossAggregation, with_reference: bool, mask_truncated
             truncated: i == 2,
         })
         .collect();
-    let settings = |micro| UpdateSettings {
+    let settings = |micro, activations| UpdateSettings {
         loss: PolicyLoss::grpo(0.2, 0.28, 0.04, aggregation),
         max_completion_len: 8,
         micro_batch_size: micro,
@@ -114,13 +116,14 @@ fn check_with(aggregation: LossAggregation, with_reference: bool, mask_truncated
         old_from_sampler: false,
         mask_truncated,
         measure_sampler_gap: true,
+        activations,
     };
     let whole = accumulate_policy_gradients(
         &policy,
         reference.as_ref(),
         critic.as_ref(),
         &samples,
-        &settings(6),
+        &settings(6, Activations::Kept),
     );
     let g_whole = grads(&policy);
     let parts = accumulate_policy_gradients(
@@ -128,9 +131,23 @@ fn check_with(aggregation: LossAggregation, with_reference: bool, mask_truncated
         reference.as_ref(),
         critic.as_ref(),
         &samples,
-        &settings(2),
+        &settings(2, Activations::Kept),
     );
     let g_parts = grads(&policy);
+    let recomputed = accumulate_policy_gradients(
+        &policy,
+        reference.as_ref(),
+        critic.as_ref(),
+        &samples,
+        &settings(2, Activations::Recomputed),
+    );
+    let g_recomputed = grads(&policy);
+    assert!(
+        (whole.loss - recomputed.loss).abs() < 1e-6,
+        "loss {} vs {} with recomputed activations",
+        whole.loss,
+        recomputed.loss
+    );
     assert!(
         (whole.loss - parts.loss).abs() < 1e-6,
         "loss {} vs {}",
@@ -146,7 +163,7 @@ fn check_with(aggregation: LossAggregation, with_reference: bool, mask_truncated
         assert!(whole.surrogate.kl_sum > 0.0);
     }
     let mut nonzero = 0;
-    for ((name, a), (_, b)) in g_whole.iter().zip(&g_parts) {
+    for (((name, a), (_, b)), (_, r)) in g_whole.iter().zip(&g_parts).zip(&g_recomputed) {
         let scale = a.abs().max().double_value(&[]);
         if scale > 0.0 {
             nonzero += 1;
@@ -155,6 +172,11 @@ fn check_with(aggregation: LossAggregation, with_reference: bool, mask_truncated
         assert!(
             d <= 1e-5 * scale.max(1e-3),
             "{name}: micro-batched gradient differs by {d} (scale {scale})"
+        );
+        let d = (a - r).abs().max().double_value(&[]);
+        assert!(
+            d <= 1e-5 * scale.max(1e-3),
+            "{name}: gradient with recomputed activations differs by {d} (scale {scale})"
         );
     }
     assert!(nonzero > 10, "the loss must reach the parameters");

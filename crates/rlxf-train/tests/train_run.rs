@@ -175,6 +175,33 @@ fn kl_reference_and_multiple_iterations_run() {
     }
 }
 
+/// `model.gradient_checkpointing` recomputes the layers in the backward: the same run, step for
+/// step, as keeping their activations (PPO with a value head on the policy trunk, so the value
+/// loss's gradient crosses the recomputed layers too).
+#[test]
+fn gradient_checkpointing_run_equals_the_plain_one() {
+    let model = tempfile::tempdir().unwrap();
+    rlxf_model::testing::tiny_model("llama", 5, model.path()).unwrap();
+    let runs = tempfile::tempdir().unwrap();
+    let ppo = ["algorithm.name=ppo", "critic.kind=value_head", "critic.lr=1e-3", "algorithm.entropy_coef=0.001"];
+    let mut fields = Vec::new();
+    for (name, checkpointing) in [("plain", "false"), ("checkpointed", "true")] {
+        let run = runs.path().join(name);
+        let setting = format!("model.gradient_checkpointing={checkpointing}");
+        let extra: Vec<&str> = ppo.iter().copied().chain([setting.as_str()]).collect();
+        Trainer::new(tiny_config(model.path(), &run, &extra)).unwrap().train().unwrap();
+        fields.push(metrics(&run).iter().map(|m| {
+            ["reward_mean", "loss", "grad_norm", "value_loss", "completion_tokens_mean"].map(|k| m[k].as_f64().unwrap())
+        }).collect::<Vec<_>>());
+    }
+    assert_eq!(fields[0].len(), 2);
+    for (plain, checkpointed) in fields[0].iter().zip(&fields[1]) {
+        for (a, b) in plain.iter().zip(checkpointed) {
+            assert!((a - b).abs() <= 1e-5 * a.abs().max(1e-3), "plain {plain:?} vs checkpointed {checkpointed:?}");
+        }
+    }
+}
+
 #[test]
 fn bf16_policy_trains() {
     let model = tempfile::tempdir().unwrap();

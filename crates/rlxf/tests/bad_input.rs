@@ -98,4 +98,7 @@ fn bad_recipes() {
     assert!(e.contains("model.autocast_rounding") && e.contains("model.autocast = \"bf16\""), "{e}");
     let e = fails(&["train", "--set", "model.autocast=bf16", "--set", "model.autocast_rounding=up", "--dry-run"]);
     assert!(e.contains("unknown `up`") && e.contains("nearest or stochastic"), "{e}");
+    let dpo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../recipes/dpo.toml");
+    let e = fails(&["train", "--config", dpo, "--set", "model.gradient_checkpointing=true", "--dry-run"]);
+    assert!(e.contains("model.gradient_checkpointing") && e.contains("policy-gradient"), "{e}");
 }

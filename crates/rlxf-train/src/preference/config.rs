@@ -102,6 +102,11 @@ pub fn validate(config: &TrainConfig) -> Result<(), ConfigError> {
             "algorithm.name = \"{name}\" trains offline from preference data: add a [preference] section with at least `data = \"pairs.jsonl\"` (see recipes/dpo.toml; `rlxf make-pairs` writes the file)"
         ));
     };
+    if config.model.gradient_checkpointing {
+        return bad(format!(
+            "model.gradient_checkpointing applies to policy-gradient training; `{name}` keeps its activations: remove the setting"
+        ));
+    }
     if !(0.0..1.0).contains(&p.held_out_fraction) {
         return bad(format!(
             "preference.held_out_fraction = {} must be in [0, 1)",

@@ -348,6 +348,8 @@ impl PreferenceTrainer {
                 metrics.held_out_accuracy = Some(held_out.accuracy);
             }
             self.run.log_metrics(&metrics)?;
+            // As in the GRPO trainer: the step's freed blocks go back to the kernel.
+            rlxf_model::host_memory::release_free_memory();
             eprintln!(
                 "step {step}/{steps} loss {:.4} acc {:.3} margin {:.3} grad {:.3} ({:.1} s)",
                 metrics.loss,
