@@ -10,10 +10,11 @@
 #   bench/gpu/run.sh rollout [MODEL] [DTYPE] [REPEATS] [BATCHES]
 #       rlxf vs transformers generate, 128 prompt + 256 new tokens, random weights of MODEL's
 #       architecture (default qwen2.5-coder-0.5b-instruct, bf16, 5 runs, batches "8 32 64")
-#   bench/gpu/run.sh grpo-step [MODEL] [DTYPE] [STEPS] [AUTOCAST]
+#   bench/gpu/run.sh grpo-step [MODEL] [DTYPE] [STEPS] [AUTOCAST] [CHECKPOINTING]
 #       one GRPO step, rlxf vs TRL GRPOTrainer (bench/grpo_step.sh), random weights (default
 #       qwen2.5-coder-0.5b-instruct, f32, 6 steps); AUTOCAST bf16 = mixed precision on both sides
-#       (f32 weights, bf16 products: rlxf's model.autocast, TRL's bf16=True)
+#       (f32 weights, bf16 products: rlxf's model.autocast, TRL's bf16=True); CHECKPOINTING: `default`
+#       (each side's: TRL recomputes activations, rlxf keeps them), `on` or `off` (both sides)
 #   bench/gpu/run.sh receive MODEL NN
 #       appends piece NN of MODEL's GGUF (carried as .gpu-parts/MODEL-NN) to the machine's copy; pieces
 #       must come in order, on a machine kept warm between calls
@@ -30,7 +31,7 @@ work=${GPU_WORK:-/tmp/rlxf-gpu}
 results=${OUT:-bench/results}
 mkdir -p "$work" "$results"
 command=${1:-}
-[ -n "$command" ] || { sed -n '2,24p' "$0" >&2; exit 2; }
+[ -n "$command" ] || { sed -n '2,25p' "$0" >&2; exit 2; }
 shift
 
 # Appending a piece needs nothing but the shell, so it runs before the Python set-up below.
@@ -114,11 +115,17 @@ case $command in
     keep_latest rollout "$model-$dtype"
     ;;
   grpo-step)
-    model=${1:-qwen2.5-coder-0.5b-instruct} dtype=${2:-f32} steps=${3:-6} autocast=${4:-}
+    model=${1:-qwen2.5-coder-0.5b-instruct} dtype=${2:-f32} steps=${3:-6} autocast=${4:-} checkpointing=${5:-default}
+    case $checkpointing in
+      default) activations=() ;;
+      on) activations=(--trl-gradient-checkpointing on --rlxf-set model.gradient_checkpointing=true) ;;
+      off) activations=(--trl-gradient-checkpointing off) ;;
+      *) echo "CHECKPOINTING is default, on or off, not $checkpointing" >&2; exit 2 ;;
+    esac
     dir=$(random_model "$model" "$dtype")
-    label=$model-$dtype${autocast:+-autocast-$autocast}
+    label=$model-$dtype${autocast:+-autocast-$autocast}-checkpointing-$checkpointing
     bench/grpo_step.sh --model "$dir" --device "$device" --dtype "$dtype" --steps "$steps" ${autocast:+--autocast "$autocast"} \
-      2>&1 | grep -v "it/s\]\|s/it\]\|Warning\|warnings.warn" | tee "$results/gpu-grpo-step-$label.log"
+      ${activations[@]+"${activations[@]}"} 2>&1 | grep -v "it/s\]\|s/it\]\|Warning\|warnings.warn" | tee "$results/gpu-grpo-step-$label.log"
     keep_latest grpo-step "$label"
     ;;
   recipe)
