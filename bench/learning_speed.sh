@@ -8,11 +8,13 @@
 # rlxf's steps are cheaper, so --rlxf-steps lets it use the wall time TRL's --steps take (the learning rate is
 # constant, so its first steps are the same either way). --peer-results FILE reuses the TRL lines of an earlier
 # learning-*.jsonl made with the same --steps and held-out set instead of running TRL again.
+# --trl-gradient-checkpointing off runs TRL keeping its activations, as rlxf does by default (GRPOConfig's
+# default recomputes them).
 # Usage: bench/learning_speed.sh [--steps 12] [--rlxf-steps N] [--eval-every 2] [--threads 2] [--held-out 100]
-#                                [--peer-results FILE]
+#                                [--peer-results FILE] [--trl-gradient-checkpointing on|off]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=12 rlxf_steps= eval_every=2 threads=2 held_out=100 model=models/smollm2-135m-instruct peer_results=
+steps=12 rlxf_steps= eval_every=2 threads=2 held_out=100 model=models/smollm2-135m-instruct peer_results= trl_checkpointing=on
 while [ $# -gt 0 ]; do
   case $1 in
     --steps) steps=$2; shift 2 ;;
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
     --threads) threads=$2; shift 2 ;;
     --held-out) held_out=$2; shift 2 ;;
     --model) model=$2; shift 2 ;;
+    --trl-gradient-checkpointing) trl_checkpointing=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -66,7 +69,7 @@ if [ -n "$peer_results" ]; then
 else
   echo "TRL: $steps steps, held-out accuracy every $eval_every" >&2
   "$PY" bench/peers/trl_grpo.py --model "$model" --problems "$train" --held-out "$held" --steps "$steps" \
-    --eval-every "$eval_every" --threads "$threads" --out "$out" >&2
+    --eval-every "$eval_every" --threads "$threads" --gradient-checkpointing "$trl_checkpointing" --out "$out" >&2
 fi
 echo "results: $out" >&2
 "$PY" bench/learning_speed.py "$out" --chart docs/benchmarks/learning_speed.png
