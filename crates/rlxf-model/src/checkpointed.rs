@@ -15,6 +15,7 @@ use tch::{Kind, Tensor};
 use crate::decoder::DecoderLm;
 use crate::layers::LayerKv;
 use crate::mask::{causal_mask, positions_from_valid};
+use crate::model::CompletionPass;
 
 /// The residual stream between layers: `x + pending` (the previous MLP output, not yet added).
 struct Stream {
@@ -164,18 +165,8 @@ pub(crate) fn forward(
     let kind = net.embedding_kind();
     let prompt_positions = positions_from_valid(prompt_valid);
     let completion = (c > 1).then(|| {
-        // As in the plain forward: the last completion token predicts nothing, so is never an input.
-        let t = c - 1;
-        let row_prompt_valid = prompt_valid.index_select(0, prompt_of);
-        let prompt_len = row_prompt_valid.sum_dim_intlist(1, true, Kind::Int64);
-        let positions = prompt_len + Tensor::arange(t, (Kind::Int64, prompt_ids.device())).unsqueeze(0);
-        let key_valid =
-            Tensor::cat(&[row_prompt_valid, completion_valid.narrow(1, 0, t).to_kind(prompt_valid.kind())], 1);
-        CompletionInputs {
-            ids: completion_ids.narrow(1, 0, t),
-            rope: net.rope_tables(&positions, kind),
-            mask: causal_mask(&key_valid, t),
-        }
+        let pass = CompletionPass::new(prompt_valid, completion_ids, completion_valid, prompt_of);
+        CompletionInputs { rope: net.rope_tables(&pass.positions, kind), ids: pass.ids, mask: pass.mask }
     });
     let inputs = PassInputs {
         prompt_ids: prompt_ids.shallow_clone(),

@@ -15,6 +15,26 @@ use crate::weights;
 pub(crate) const SIDE_FILES: &[&str] =
     &["tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json", "special_tokens_map.json"];
 
+/// The completions' pass of the shared-prompt training forward (when completions are longer than
+/// one token): its input ids, positions after each row's prompt, and the mask over prompt + inputs.
+pub(crate) struct CompletionPass {
+    pub ids: Tensor,
+    pub positions: Tensor,
+    pub mask: Tensor,
+}
+
+impl CompletionPass {
+    pub fn new(prompt_valid: &Tensor, completion_ids: &Tensor, completion_valid: &Tensor, prompt_of: &Tensor) -> Self {
+        // The last completion token predicts nothing, so it is never an input.
+        let t = completion_ids.size()[1] - 1;
+        let row_prompt_valid = prompt_valid.index_select(0, prompt_of);
+        let prompt_len = row_prompt_valid.sum_dim_intlist(1, true, Kind::Int64);
+        let positions = prompt_len + Tensor::arange(t, (Kind::Int64, prompt_valid.device())).unsqueeze(0);
+        let key_valid = Tensor::cat(&[row_prompt_valid, completion_valid.narrow(1, 0, t).to_kind(prompt_valid.kind())], 1);
+        Self { ids: completion_ids.narrow(1, 0, t), positions, mask: causal_mask(&key_valid, t) }
+    }
+}
+
 pub struct LanguageModel {
     pub vs: nn::VarStore,
     pub net: DecoderLm,
@@ -115,17 +135,10 @@ impl LanguageModel {
         if c == 1 {
             return last;
         }
-        // The last completion token predicts nothing, so it is never an input.
-        let t = c - 1;
-        let inputs = completion_ids.narrow(1, 0, t);
-        let row_prompt_valid = prompt_valid.index_select(0, prompt_of);
-        let prompt_len = row_prompt_valid.sum_dim_intlist(1, true, Kind::Int64);
-        let positions = prompt_len + Tensor::arange(t, (Kind::Int64, prompt_ids.device())).unsqueeze(0);
-        let key_valid = Tensor::cat(&[row_prompt_valid, completion_valid.narrow(1, 0, t).to_kind(prompt_valid.kind())], 1);
-        let mask = causal_mask(&key_valid, t);
+        let pass = CompletionPass::new(prompt_valid, completion_ids, completion_valid, prompt_of);
         let prefix: Vec<(Tensor, Tensor)> =
             prompt_kv.iter().map(|(k, v)| (k.index_select(0, prompt_of), v.index_select(0, prompt_of))).collect();
-        let completion_hidden = self.net.hidden_states_after_prefix(&inputs, &positions, &mask, &prefix);
+        let completion_hidden = self.net.hidden_states_after_prefix(&pass.ids, &pass.positions, &pass.mask, &prefix);
         Tensor::cat(&[last, completion_hidden], 1)
     }
 

@@ -118,30 +118,20 @@ fn check_with(aggregation: LossAggregation, with_reference: bool, mask_truncated
         measure_sampler_gap: true,
         activations,
     };
-    let whole = accumulate_policy_gradients(
-        &policy,
-        reference.as_ref(),
-        critic.as_ref(),
-        &samples,
-        &settings(6, Activations::Kept),
-    );
-    let g_whole = grads(&policy);
-    let parts = accumulate_policy_gradients(
-        &policy,
-        reference.as_ref(),
-        critic.as_ref(),
-        &samples,
-        &settings(2, Activations::Kept),
-    );
-    let g_parts = grads(&policy);
-    let recomputed = accumulate_policy_gradients(
-        &policy,
-        reference.as_ref(),
-        critic.as_ref(),
-        &samples,
-        &settings(2, Activations::Recomputed),
-    );
-    let g_recomputed = grads(&policy);
+    // One update's stats and the gradients it left (zeroed after reading).
+    let run = |micro, activations| {
+        let stats = accumulate_policy_gradients(
+            &policy,
+            reference.as_ref(),
+            critic.as_ref(),
+            &samples,
+            &settings(micro, activations),
+        );
+        (stats, grads(&policy))
+    };
+    let (whole, g_whole) = run(6, Activations::Kept);
+    let (parts, g_parts) = run(2, Activations::Kept);
+    let (recomputed, g_recomputed) = run(2, Activations::Recomputed);
     assert!(
         (whole.loss - recomputed.loss).abs() < 1e-6,
         "loss {} vs {} with recomputed activations",
