@@ -8,11 +8,12 @@ fn main() {
 /// The C++ shims for what tch does not expose (cpp/*.cpp), against the headers of the libtorch that tch
 /// links (`<lib>/../include`, the layout of both the pip wheel and the libtorch archive).
 fn compile_libtorch_shims() {
-    const SHIMS: [&str; 5] = [
+    const SHIMS: [&str; 6] = [
         "cpp/autocast.cpp",
         "cpp/device_memory.cpp",
         "cpp/fused_adamw.cpp",
         "cpp/stochastic_rounding.cpp",
+        "cpp/swiglu_down.cpp",
         "cpp/token_logprobs.cpp",
     ];
     SHIMS.iter().chain(&["cpp/shim_error.h"]).for_each(|f| println!("cargo:rerun-if-changed={f}"));

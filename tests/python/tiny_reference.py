@@ -3,7 +3,8 @@
 Creates a randomly initialised tiny Llama or Qwen2 with transformers, saves it as a Hugging Face
 folder (config.json + model.safetensors), and writes the logits transformers computes for a
 left-padded batch of token ids to `reference.safetensors` in the same folder (and the logits
-under bf16 autocast).
+under bf16 autocast; for a new tiny model also every parameter's gradient of a weighted
+next-token log-likelihood, `grad.<name>`, see `loss_gradients`).
 
     python tiny_reference.py --arch llama --out DIR [--seed 0]
     python tiny_reference.py --model DIR --out FILE   # logits of an existing model folder
@@ -88,6 +89,29 @@ def autocast_logits(folder: str, ids, mask):
         return logits_of(model, ids, mask)
 
 
+def weighted_next_token_loss(logits, ids, mask):
+    """sum over real next-token pairs of w_t * log p(ids[t+1] | ids[..t]), w_t from -1 to 1 along the
+    row: signed weights, like advantages, so no gradient cancels by symmetry. rlxf's gradient-parity
+    test computes the same."""
+    logp = torch.log_softmax(logits[:, :-1].float(), dim=-1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    pairs = (mask[:, :-1] * mask[:, 1:]).float()
+    weights = torch.linspace(-1.0, 1.0, ids.shape[1] - 1).unsqueeze(0)
+    return (logp * pairs * weights).sum()
+
+
+def loss_gradients(model, ids, mask):
+    """transformers' own autograd through its eager f32 model: the independent reference for rlxf's
+    backward (fused MLP tail, attention, norms, embeddings)."""
+    model.zero_grad(set_to_none=True)
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    logits = model(input_ids=ids, attention_mask=mask, position_ids=positions).logits
+    loss = weighted_next_token_loss(logits, ids, mask)
+    loss.backward()
+    grads = {f"grad.{name}": p.grad.detach().clone().contiguous() for name, p in model.named_parameters()}
+    grads["loss"] = loss.detach().reshape(1)
+    return grads
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch")
@@ -116,6 +140,8 @@ def main():
     logits = logits_of(model, ids, mask)
     tensors = {"input_ids": ids, "attention_mask": mask, "logits": logits.contiguous()}
     tensors["logits_bf16_autocast"] = autocast_logits(args.model or args.out, ids, mask).contiguous()
+    if not args.model:
+        tensors.update(loss_gradients(model, ids, mask))
     save_file(tensors, out_file)
 
 

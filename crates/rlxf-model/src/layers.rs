@@ -10,6 +10,8 @@ use crate::decode_elementwise;
 use crate::few_rows_linear;
 use crate::kv_cache::KvCache;
 use crate::rope::apply_rotary;
+use crate::runtime;
+use crate::swiglu_down;
 
 /// Zero-initialised: every parameter is overwritten by the checkpoint, so random init would be wasted work.
 fn param(vs: &nn::Path, name: &str, shape: &[i64]) -> Tensor {
@@ -134,8 +136,14 @@ impl SwiGluMlp {
 
     pub fn forward(&self, x: &Tensor) -> Tensor {
         let (gate, up) = (self.gate_proj.forward(x), self.up_proj.forward(x));
+        let down = &self.down_proj;
+        if swiglu_down::fused() && down.bias.is_none() && runtime::grad_needed([&gate, &up, &down.weight]) {
+            // Building a graph: the fused tail keeps two of the four intermediate-sized tensors.
+            return swiglu_down::swiglu_down(&gate, &up, &down.weight)
+                .unwrap_or_else(|e| panic!("SwiGLU MLP: {e}"));
+        }
         let hidden = decode_elementwise::try_silu_mul(&gate, &up).unwrap_or_else(|| gate.silu() * up);
-        self.down_proj.forward(&hidden)
+        down.forward(&hidden)
     }
 }
 

@@ -28,6 +28,7 @@ mod shim_error;
 mod simd;
 pub mod softmax_weights;
 pub mod stochastic_rounding;
+pub mod swiglu_down;
 pub mod testing;
 pub mod token_choice;
 pub mod token_logprobs;

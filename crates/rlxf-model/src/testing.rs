@@ -36,6 +36,14 @@ pub fn tiny_model(arch: &str, seed: u64, dir: &Path) -> Result<(), String> {
     run_reference(&["--arch", arch, "--out", &dir.display().to_string(), "--seed", &seed.to_string()])
 }
 
+/// The tensors of a reference file the script wrote, by name.
+pub fn read_reference(path: &Path) -> std::collections::HashMap<String, tch::Tensor> {
+    tch::Tensor::read_safetensors(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .into_iter()
+        .collect()
+}
+
 /// The SmolLM2-135M-Instruct folder made by scripts/fetch-models.sh.
 pub fn smollm_dir() -> Result<PathBuf, String> {
     fetched_model("smollm2-135m-instruct", "scripts/fetch-models.sh")

@@ -1,11 +1,8 @@
 //! Our forward pass against Hugging Face transformers on the same token ids (left-padded batch).
 
+use rlxf_model::testing::read_reference;
 use rlxf_model::LanguageModel;
 use tch::{Device, Kind, Tensor};
-
-fn read_reference(path: &std::path::Path) -> std::collections::HashMap<String, Tensor> {
-    Tensor::read_safetensors(path).expect("read reference").into_iter().collect()
-}
 
 /// Max |ours - transformers| over the real (non-padding) positions.
 fn max_diff_on_valid(ours: &Tensor, theirs: &Tensor, mask: &Tensor) -> f64 {
