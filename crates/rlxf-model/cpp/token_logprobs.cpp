@@ -131,7 +131,18 @@ class TileTokenLogprobs : public torch::autograd::Function<TileTokenLogprobs> {
     const auto f32 = states.options().dtype(at::kFloat);
     auto h = prepared_states(states, bf16, temperature);
     auto grad_h = at::zeros({n, states.size(1)}, f32);
-    auto grad_weight = at::zeros(weight.sizes(), weight.options().dtype(at::kFloat));
+    // A trainable f32 weight whose gradient already exists (a later micro-batch, or a step after
+    // zero_grad) takes the tiles' contributions in place: returning a fresh [vocab, hidden] gradient
+    // would hold a second vocabulary-sized f32 buffer (0.5 GB for Qwen2.5-0.5B) at the point of the
+    // backward where every activation is still alive, only for autograd to add it in. Same sums, one
+    // buffer; as Megatron's gradient-accumulation fusion does. Under autocast the weight is a bf16
+    // cast, not the leaf, and the gradient is returned.
+    const bool accumulate_in_place = !bf16 && ctx->needs_input_grad(1) && weight.is_leaf() && weight.requires_grad() &&
+                                     weight.grad().defined() && weight.grad().scalar_type() == at::kFloat &&
+                                     weight.grad().sizes() == weight.sizes() && weight.grad().is_contiguous() &&
+                                     weight.grad().device() == weight.device();
+    auto grad_weight = accumulate_in_place ? weight.grad()
+                                           : at::zeros(weight.sizes(), weight.options().dtype(at::kFloat));
     auto g = grad_logp.defined() ? grad_logp.to(at::kFloat) : at::zeros({n}, f32);
     // In bf16 the tile's logits were (product / T): the product's gradient carries the 1/T. In f32
     // the states carry it (divided before the product), applied once to grad_h at the end.
@@ -171,7 +182,7 @@ class TileTokenLogprobs : public torch::autograd::Function<TileTokenLogprobs> {
     }
     if (!bf16 && temperature != 1.0) grad_h.div_(temperature);
     out[0] = grad_h.to(states.scalar_type());
-    out[1] = grad_weight.to(weight.scalar_type());
+    if (!accumulate_in_place) out[1] = grad_weight.to(weight.scalar_type());
     return out;
   }
 };

@@ -236,6 +236,34 @@ mod tests {
     }
 
     #[test]
+    fn an_existing_weight_gradient_takes_the_tiles_in_place() {
+        // A later micro-batch: the weight's gradient holds earlier contributions, and the backward
+        // adds its own into that buffer instead of returning a second one.
+        let opts = (Kind::Float, Device::Cpu);
+        let states = Tensor::randn([13, 16], opts).set_requires_grad(true);
+        let weight = Tensor::randn([50, 16], opts).set_requires_grad(true);
+        let targets = Tensor::from_slice(&[0i64, 49, 6, 7, 1, 2, 3, 10, 20, 30, 40, 41, 42]);
+        let a = Tensor::randn([13], opts);
+        let b = Tensor::randn([13], opts);
+        let (logp, entropy) = from_full_logits(&states, &weight, &targets, 0.7, ProductPrecision::F32);
+        ((logp * &a).sum(Kind::Float) + (entropy * &b).sum(Kind::Float)).backward();
+        let (expected_states, expected_weight) = (states.grad().copy(), weight.grad().copy());
+        let earlier = Tensor::randn([50, 16], opts);
+        tch::no_grad(|| {
+            let _ = states.grad().zero_();
+            weight.grad().copy_(&earlier);
+        });
+        let buffer = weight.grad().data_ptr();
+        let tiled = target_logprobs(&states, &weight, &targets, 0.7, ProductPrecision::F32, true, Tiles { rows: 5, columns: 7 }).unwrap();
+        ((tiled.logp * &a).sum(Kind::Float) + (tiled.entropy * &b).sum(Kind::Float)).backward();
+        assert_eq!(weight.grad().data_ptr(), buffer, "the gradient stays in its buffer");
+        let weight_error = (weight.grad() - &earlier - &expected_weight).abs().max().double_value(&[]);
+        let states_error = (states.grad() - &expected_states).abs().max().double_value(&[]);
+        assert!(weight_error <= 2e-5 * expected_weight.abs().max().double_value(&[]).max(1.0), "weight: {weight_error}");
+        assert!(states_error <= 2e-5 * expected_states.abs().max().double_value(&[]).max(1.0), "states: {states_error}");
+    }
+
+    #[test]
     fn without_gradients_only_the_values_are_computed() {
         let states = Tensor::randn([6, 8], (Kind::Float, Device::Cpu));
         let weight = Tensor::randn([20, 8], (Kind::Float, Device::Cpu));
