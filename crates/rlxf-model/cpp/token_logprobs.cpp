@@ -137,7 +137,7 @@ class TileTokenLogprobs : public torch::autograd::Function<TileTokenLogprobs> {
     // backward where every activation is still alive, only for autograd to add it in. Same sums, one
     // buffer; as Megatron's gradient-accumulation fusion does. Under autocast the weight is a bf16
     // cast, not the leaf, and the gradient is returned.
-    const bool accumulate_in_place = !bf16 && ctx->needs_input_grad(1) && weight.is_leaf() && weight.requires_grad() &&
+    const bool accumulate_in_place = !bf16 && ctx->needs_input_grad(1) && weight.is_leaf() &&
                                      weight.grad().defined() && weight.grad().scalar_type() == at::kFloat &&
                                      weight.grad().sizes() == weight.sizes() && weight.grad().is_contiguous() &&
                                      weight.grad().device() == weight.device();

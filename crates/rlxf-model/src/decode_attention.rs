@@ -27,8 +27,7 @@ pub const ENGINE_ENV: &str = "RLXF_DECODE_ATTENTION";
 pub fn available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
     *AVAILABLE.get_or_init(|| {
-        let switched_off = std::env::var(ENGINE_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("sdpa"));
-        !switched_off && simd::has_avx2_fma()
+        !runtime::switched_to(ENGINE_ENV, "sdpa") && simd::has_avx2_fma()
     })
 }
 

@@ -7,6 +7,12 @@ use tch::{Device, Kind};
 
 use crate::error::{ModelError, Result};
 
+/// Whether the A/B switch `env` (an `RLXF_*` variable) is set to `value`, in any case: each
+/// hand-written path has one that puts libtorch's or the composed path back, for benchmarks.
+pub fn switched_to(env: &str, value: &str) -> bool {
+    std::env::var(env).is_ok_and(|v| v.eq_ignore_ascii_case(value))
+}
+
 /// Whether autograd must record an operation on `tensors`: grad mode is on and one of them
 /// requires a gradient. The hand-written CPU kernels have no backward, so they step aside then.
 pub fn grad_needed<'a>(tensors: impl IntoIterator<Item = &'a tch::Tensor>) -> bool {

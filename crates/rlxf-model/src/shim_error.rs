@@ -25,4 +25,10 @@ impl ShimError {
         let message = unsafe { std::ffi::CStr::from_ptr(self.0.as_ptr()) };
         message.to_string_lossy().lines().next().unwrap_or("").to_string()
     }
+
+    /// The first line of what the shim reported, or `fallback` when it wrote nothing.
+    pub(crate) fn message_or(&self, fallback: &str) -> String {
+        let message = self.first_line();
+        if message.is_empty() { fallback.into() } else { message }
+    }
 }

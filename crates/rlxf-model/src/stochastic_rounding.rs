@@ -67,8 +67,7 @@ fn round_with(source: &Tensor, destination: &Tensor, seed: u64, method: NoiseSou
     if status == 0 {
         return Ok(());
     }
-    let message = error.first_line();
-    Err(if message.is_empty() { "stochastic rounding failed".into() } else { message })
+    Err(error.message_or("stochastic rounding failed"))
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub const ENGINE_ENV: &str = "RLXF_SWIGLU";
 /// Whether the fused function is in use (not switched off by [`ENGINE_ENV`]).
 pub fn fused() -> bool {
     static FUSED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *FUSED.get_or_init(|| !std::env::var(ENGINE_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("composed")))
+    *FUSED.get_or_init(|| !crate::runtime::switched_to(ENGINE_ENV, "composed"))
 }
 
 /// `(silu(gate) * up) · weightᵀ` for `gate`, `up` `[..., intermediate]` and `weight`
@@ -40,8 +40,7 @@ pub fn swiglu_down(gate: &Tensor, up: &Tensor, weight: &Tensor) -> Result<Tensor
         rlxf_swiglu_down(gate.as_ptr(), up.as_ptr(), weight.as_ptr(), &mut out, error.as_mut_ptr(), error.len())
     };
     if status != 0 {
-        let message = error.first_line();
-        return Err(if message.is_empty() { "SwiGLU failed".into() } else { message });
+        return Err(error.message_or("SwiGLU failed"));
     }
     // SAFETY: status 0 means `out` is a fresh heap tensor owned by no one else.
     Ok(unsafe { Tensor::from_ptr(out) })

@@ -33,7 +33,7 @@ pub const ENGINE_ENV: &str = "RLXF_TOKEN_LOGPROBS";
 /// Whether the tiled computation is in use (not switched off by [`ENGINE_ENV`]).
 pub fn tiled() -> bool {
     static TILED: OnceLock<bool> = OnceLock::new();
-    *TILED.get_or_init(|| !std::env::var(ENGINE_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("full")))
+    *TILED.get_or_init(|| !crate::runtime::switched_to(ENGINE_ENV, "full"))
 }
 
 /// What the vocabulary projection gives per target token: both `[tokens]` f32.
@@ -104,8 +104,7 @@ pub fn target_logprobs(
         )
     };
     if status != 0 {
-        let message = error.first_line();
-        return Err(if message.is_empty() { "token log-probs failed".into() } else { message });
+        return Err(error.message_or("token log-probs failed"));
     }
     // SAFETY: status 0 means both pointers are fresh heap tensors owned by no one else.
     unsafe {
